@@ -1,0 +1,146 @@
+"""The appliance on this host: real Asterisk from build/rootfs plus our services.
+
+Used by `make run` (the embedded demo configuration, panel on http://127.0.0.1:8080) and by
+the integration tests (random free ports, a temporary directory).  Order of start-up is the
+box's: database -> render Asterisk config -> FastAGI server -> Asterisk -> AMI.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .store import config, db as store
+from .telephony import agi, render
+from .telephony.ami import AMIClient
+from .telephony.chroot import CHROOT_ROOT, ChrootAsterisk, default_rootfs
+
+log = logging.getLogger(__name__)
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A port free on 127.0.0.1 for both TCP and UDP (SIP uses UDP, AMI/AGI TCP)."""
+    for _ in range(100):
+        port = random.randint(20000, 59000)
+        try:
+            for k in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+                with socket.socket(socket.AF_INET, k) as s:
+                    s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no free port on 127.0.0.1")
+
+
+class DevBox:
+    def __init__(self, workdir: str | os.PathLike, *, rootfs: str | os.PathLike | None = None,
+                 sip_port: int | None = None, ami_port: int | None = None,
+                 agi_port: int | None = None, carrier_hosts: tuple[str, ...] = ("127.0.0.1",),
+                 demo_agent_contacts: dict[str, str] | None = None):
+        self.workdir = Path(workdir).resolve()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.db_path = self.workdir / "jns.db"
+        self.db = store.open_db(self.db_path)
+        config.seed_demo(self.db, demo_agent_contacts)
+        rtp = random.randrange(20000, 59000, 200)
+        self.layout = render.Layout(
+            root=CHROOT_ROOT, sip_bind="127.0.0.1", sip_port=sip_port or free_port(),
+            ami_port=ami_port or free_port(), agi_port=agi_port or free_port(),
+            rtp_start=rtp, rtp_end=rtp + 198, media_address="127.0.0.1",
+            ami_secret=store.ensure_secret(self.db, "ami_secret"),
+            trusted_carrier_hosts=carrier_hosts)
+        self.asterisk = ChrootAsterisk(rootfs or default_rootfs(), self.workdir / "asterisk", self.layout)
+        self.agi_server: agi.FastAGIServer | None = None
+        self.ami: AMIClient | None = None
+
+    def apply_config(self) -> None:
+        """Render the database into Asterisk's files and, if Asterisk runs, reload it."""
+        files = render.render_files(config.snapshot(self.db), self.layout)
+        render.install(files, self.asterisk.etc_parent)
+        if self.ami is not None and self.ami.connected:
+            self.ami.action("Command", Command="core reload")
+
+    def start(self) -> "DevBox":
+        self.apply_config()
+        self.agi_server = agi.FastAGIServer(("127.0.0.1", self.layout.agi_port),
+                                            agi.Services(store.open_db(self.db_path)))
+        agi.serve_in_thread(self.agi_server)
+        self.asterisk.start()
+        self.asterisk.wait_fully_booted(timeout=60)
+        self.ami = AMIClient("127.0.0.1", self.layout.ami_port, self.layout.ami_user,
+                             self.layout.ami_secret, name="devbox").start()
+        if not self.ami.wait_connected(20):
+            raise RuntimeError(f"AMI did not come up on port {self.layout.ami_port}: {self.ami.last_error}")
+        return self
+
+    def stop(self) -> None:
+        if self.ami:
+            self.ami.close()
+        self.asterisk.stop()
+        if self.agi_server:
+            self.agi_server.shutdown()
+            self.agi_server.server_close()
+
+    def log_text(self) -> str:
+        path = self.asterisk.log_dir / "messages.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def __enter__(self) -> "DevBox":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`make run`: the appliance with its demo configuration, until Ctrl-C."""
+    parser = argparse.ArgumentParser(prog="python -m appliance.devbox")
+    parser.add_argument("--workdir", default="var/run-demo")
+    parser.add_argument("--http-port", type=int, default=8080)
+    parser.add_argument("--sip-port", type=int, default=5060)
+    parser.add_argument("--agent-port", type=int, default=5070,
+                        help="agent 101 is also reachable as a SIPp UAS on this port")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    box = DevBox(args.workdir, sip_port=args.sip_port, ami_port=5038, agi_port=4573,
+                 demo_agent_contacts={"101": f"sip:101@127.0.0.1:{args.agent_port}"})
+    box.start()
+    env = dict(os.environ, JNS_DB=str(box.db_path), JNS_AMI_PORT=str(box.layout.ami_port),
+               JNS_AMI_USER=box.layout.ami_user, JNS_AMI_SECRET=box.layout.ami_secret)
+    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "4",
+                            "--bind", f"127.0.0.1:{args.http_port}", "appliance.webui.wsgi:app"],
+                           env=env)
+    here = Path(__file__).resolve().parents[1]
+    print(f"""
+JNS Call Center is running (Asterisk {box.ami.action('CoreSettings').get('AsteriskVersion')}).
+  Panel:  http://127.0.0.1:{args.http_port}/   (first visit asks you to set the admin password)
+  SIP:    udp 127.0.0.1:{args.sip_port}; DID 100 -> IVR "main" (press 1 or 0 -> queue "support")
+  Agent 101 answers as a SIPp phone; in a second terminal run:
+    cd {here}/tests/sipp && sox -n -r 8000 -c 1 -e a-law -t al tone.al synth 3 sine 440
+    sipp -sf agent.xml -i 127.0.0.1 -p {args.agent_port} -mp 40000 -d 5000 -bg
+    sipp 127.0.0.1:{args.sip_port} -sf caller.xml -s 100 -key caller 48600100200 -key digit 1 -d 1500 \\
+         -i 127.0.0.1 -mp 41000 -m 1
+  Asterisk's logs, queue_log, CDR and recordings: {box.asterisk.dir}
+Press Ctrl-C to stop.""", flush=True)
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    try:
+        while not stop and web.poll() is None and box.asterisk.running():
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    web.terminate()
+    web.wait(timeout=10)
+    box.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,215 @@
+"""The one database of the box: SQLite in WAL mode, opened through sqlite-utils.
+
+Everything configurable (users, agents, queues, IVR menus, routes, trunks, settings)
+lives here and nowhere else; Asterisk's files are rendered from it.  Every other module
+reaches the database through `open_db()` and the small functions below, so that moving
+reports and CRM to PostgreSQL later stays a change of this one layer.
+
+Atomicity: a config save is one SQLite transaction (`with transaction(db):`).  A process
+killed in the middle leaves either the old or the new state; WAL + synchronous=FULL makes
+that hold across a power cut too.  This module never talks to Asterisk.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import sqlite3
+import time
+from typing import Iterator
+
+import sqlite_utils
+
+# Each entry moves the schema from version i to i+1.  Never edit a released entry:
+# append a new one.  PRAGMA user_version records how far a database has come.
+MIGRATIONS: list[str] = [
+    # 1: foundation
+    """
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'supervisor', 'agent')),
+        lang TEXT NOT NULL DEFAULT 'pl' CHECK (lang IN ('pl', 'en')),
+        agent_id INTEGER REFERENCES agents(id) ON DELETE SET NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE login_failures (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL COLLATE NOCASE,
+        remote_addr TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX login_failures_user ON login_failures(username, at);
+    CREATE TABLE agents (
+        id INTEGER PRIMARY KEY,
+        extension TEXT NOT NULL UNIQUE CHECK (extension GLOB '[0-9]*'),
+        name TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        -- static contact for devices that do not register (e.g. sip:agent1@127.0.0.1:5070)
+        contact TEXT,
+        dtmf_mode TEXT NOT NULL DEFAULT 'rfc4733'
+            CHECK (dtmf_mode IN ('rfc4733', 'info', 'inband', 'auto'))
+    );
+    CREATE TABLE queues (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE CHECK (name GLOB '[a-z0-9_-]*' AND length(name) > 0),
+        title TEXT NOT NULL,
+        strategy TEXT NOT NULL DEFAULT 'rrmemory' CHECK (strategy IN
+            ('ringall', 'leastrecent', 'fewestcalls', 'random', 'rrmemory', 'linear', 'wrandom')),
+        musiconhold TEXT NOT NULL DEFAULT 'default',
+        member_timeout INTEGER NOT NULL DEFAULT 15 CHECK (member_timeout BETWEEN 5 AND 120),
+        max_wait INTEGER NOT NULL DEFAULT 300 CHECK (max_wait BETWEEN 10 AND 7200),
+        wrapup_time INTEGER NOT NULL DEFAULT 0 CHECK (wrapup_time BETWEEN 0 AND 600),
+        weight INTEGER NOT NULL DEFAULT 0,
+        record TEXT NOT NULL DEFAULT 'all' CHECK (record IN ('all', 'none'))
+    );
+    CREATE TABLE queue_members (
+        queue_id INTEGER NOT NULL REFERENCES queues(id) ON DELETE CASCADE,
+        agent_id INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+        penalty INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (queue_id, agent_id)
+    );
+    CREATE TABLE ivr_menus (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE CHECK (name GLOB '[a-z0-9_-]*' AND length(name) > 0),
+        prompt TEXT NOT NULL,
+        timeout_s INTEGER NOT NULL DEFAULT 5 CHECK (timeout_s BETWEEN 1 AND 60),
+        max_tries INTEGER NOT NULL DEFAULT 3 CHECK (max_tries BETWEEN 1 AND 10),
+        -- where the caller goes after max_tries timeouts or invalid keys: never a dead end
+        fallback_action TEXT NOT NULL DEFAULT 'queue',
+        fallback_target TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE ivr_options (
+        menu_id INTEGER NOT NULL REFERENCES ivr_menus(id) ON DELETE CASCADE,
+        key TEXT NOT NULL CHECK (key IN ('0','1','2','3','4','5','6','7','8','9','*','#')),
+        action TEXT NOT NULL CHECK (action IN ('queue', 'extension', 'menu', 'hangup')),
+        target TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (menu_id, key)
+    );
+    CREATE TABLE inbound_routes (
+        id INTEGER PRIMARY KEY,
+        did TEXT NOT NULL UNIQUE CHECK (did GLOB '[0-9+]*' AND length(did) > 0),
+        action TEXT NOT NULL CHECK (action IN ('ivr', 'queue', 'extension')),
+        target TEXT NOT NULL
+    );
+    CREATE TABLE trunks (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE CHECK (name GLOB '[a-z0-9_-]*' AND length(name) > 0),
+        host TEXT NOT NULL,
+        port INTEGER NOT NULL DEFAULT 5060 CHECK (port BETWEEN 1 AND 65535),
+        username TEXT,
+        secret TEXT,
+        -- calls arriving on the trunk enter the inbound routes
+        context TEXT NOT NULL DEFAULT 'from-trunk'
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StoreError(Exception):
+    """A database problem with a message an admin can act on."""
+
+
+def open_db(path: str | os.PathLike, migrate: bool = True) -> sqlite_utils.Database:
+    """Open (creating if needed) the box's database with WAL and foreign keys on.
+
+    `check_same_thread=False` because Flask/gunicorn threads and the FastAGI server
+    share one connection per process; SQLite serialises access itself.
+    """
+    path = os.fspath(path)
+    if path != ":memory:":
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    conn = sqlite3.connect(path, timeout=15, check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=15000")
+    db = sqlite_utils.Database(conn)
+    if migrate:
+        apply_migrations(db)
+    return db
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def apply_migrations(db: sqlite_utils.Database) -> int:
+    """Bring the schema up to SCHEMA_VERSION; each step is its own transaction."""
+    current = schema_version(db)
+    if current > SCHEMA_VERSION:
+        raise StoreError(
+            f"database schema {current} is newer than this firmware knows ({SCHEMA_VERSION}); "
+            "boot the newer firmware or restore a backup made by this version")
+    for version in range(current, SCHEMA_VERSION):
+        with transaction(db):
+            for statement in _split_sql(MIGRATIONS[version]):
+                db.conn.execute(statement)
+            db.conn.execute(f"PRAGMA user_version={version + 1}")
+    return schema_version(db)
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements (executescript would commit our transaction)."""
+    out, buf = [], []
+    for line in script.splitlines():
+        if line.strip().startswith("--"):
+            continue
+        buf.append(line)
+        if sqlite3.complete_statement("\n".join(buf)):
+            stmt = "\n".join(buf).strip()
+            if stmt.rstrip(";").strip():
+                out.append(stmt)
+            buf = []
+    return out
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """All-or-nothing block: BEGIN IMMEDIATE ... COMMIT, ROLLBACK on any exception."""
+    conn = db.conn
+    if conn.in_transaction:  # nested use joins the outer transaction
+        yield db
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")
+
+
+# -- settings: small named values (secrets, flags) -------------------------------------
+
+def get_setting(db: sqlite_utils.Database, key: str, default: str | None = None) -> str | None:
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    return row[0] if row else default
+
+
+def set_setting(db: sqlite_utils.Database, key: str, value: str) -> None:
+    with transaction(db):
+        db.execute("INSERT INTO settings(key, value) VALUES (?, ?) "
+                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
+
+
+def ensure_secret(db: sqlite_utils.Database, key: str, nbytes: int = 18) -> str:
+    """Return the named secret, generating it on this box the first time it is asked for."""
+    with transaction(db):
+        value = get_setting(db, key)
+        if value is None:
+            value = secrets.token_urlsafe(nbytes)
+            db.execute("INSERT INTO settings(key, value) VALUES (?, ?)", [key, value])
+    return value
+
+
+def now() -> int:
+    return int(time.time())

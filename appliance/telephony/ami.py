@@ -1,0 +1,189 @@
+"""AMI client for the box's services, built on pyst2's `asterisk.manager.Manager`.
+
+pyst2 gives us the wire protocol; this module adds what a long-running service needs:
+- reconnects by itself after Asterisk restarts or the socket drops (back-off up to 5 s);
+- a command issued while Asterisk is away waits for the next connection instead of being
+  lost, and read-only commands cut off mid-flight are sent again once reconnected;
+- one command on the wire at a time (pyst2 pairs responses in arrival order);
+- event lists (QueueSummary, CoreShowChannels, ...) collected by ActionID;
+- event subscriptions that survive reconnects.
+
+It must never hold telephony policy: callers decide what to ask Asterisk.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from typing import Callable
+
+from asterisk import manager as pyst_manager
+
+log = logging.getLogger(__name__)
+
+EventHandler = Callable[[dict], None]
+
+
+class AMIError(Exception):
+    """Asterisk refused an action or could not be reached in time."""
+
+
+class AMIClient:
+    def __init__(self, host: str, port: int, username: str, secret: str, *,
+                 name: str = "jns") -> None:
+        self.host, self.port, self.username, self.secret = host, int(port), username, secret
+        self.name = name
+        self._manager: pyst_manager.Manager | None = None
+        self._connected = threading.Event()
+        self._stop = threading.Event()
+        self._send_lock = threading.Lock()
+        self._handlers: dict[str, list[EventHandler]] = {}
+        self._lists: dict[str, tuple[str, list[dict], threading.Event]] = {}
+        self._lists_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.last_error: str | None = None
+        self.connects = 0  # how many times a session was established (for tests and status)
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> "AMIClient":
+        """Start the background connection keeper; returns at once."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._keep_connected, name=f"ami-{self.name}",
+                                            daemon=True)
+            self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._stop.set()
+        self._drop()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self._connected.wait(timeout)
+
+    def _keep_connected(self) -> None:
+        delay = 0.2
+        while not self._stop.is_set():
+            if self._manager is not None and self._manager.connected():
+                time.sleep(0.2)
+                continue
+            if self._manager is not None:
+                log.warning("AMI connection to %s:%s lost; reconnecting", self.host, self.port)
+                self._drop()
+            try:
+                self._connect()
+                delay = 0.2
+            except Exception as exc:  # refused, auth, timeout: all mean "try again later"
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                self._stop.wait(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _connect(self) -> None:
+        mgr = pyst_manager.Manager()
+        mgr.connect(self.host, self.port)
+        try:
+            mgr.login(self.username, self.secret)
+        except Exception:
+            mgr.close()
+            raise
+        mgr.register_event("*", self._dispatch)
+        self._manager = mgr
+        self.connects += 1
+        self.last_error = None
+        self._connected.set()
+        log.info("AMI connected to %s:%s", self.host, self.port)
+
+    def _drop(self) -> None:
+        self._connected.clear()
+        mgr, self._manager = self._manager, None
+        if mgr is not None:
+            try:
+                # close() only, never logoff() first: that races on Python 3.14 (PLATFORM.md)
+                mgr.close()
+            except Exception:
+                pass
+
+    # -- actions -----------------------------------------------------------------------
+
+    def action(self, name: str, *, timeout: float = 10.0, retry: bool = True,
+               **headers: str) -> dict:
+        """Send one action and return its response headers.
+
+        Waits up to `timeout` for a connection.  If the connection breaks after the action
+        was written, it is sent again after reconnecting only when `retry` is true: pass
+        retry=False for actions that must not run twice (Originate).
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            if not self._connected.wait(max(0.0, deadline - time.monotonic())):
+                raise AMIError(f"Asterisk manager at {self.host}:{self.port} not reachable "
+                               f"({self.last_error or 'no connection'}) for action {name}")
+            mgr = self._manager
+            sent = False
+            try:
+                with self._send_lock:
+                    if mgr is None or not mgr.connected():
+                        continue
+                    sent = True
+                    msg = mgr.send_action({"Action": name, **headers})
+            except (pyst_manager.ManagerSocketException, OSError, AttributeError) as exc:
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                if self._manager is mgr:
+                    self._drop()
+                if (sent and not retry) or time.monotonic() > deadline:
+                    raise AMIError(f"connection lost during {name}: {exc}") from exc
+                continue
+            response = {k: v for k, v in msg.headers.items()}
+            if response.get("Response") == "Error":
+                raise AMIError(f"{name}: {response.get('Message', 'error')}")
+            return response
+
+    def action_list(self, name: str, complete_event: str, *, timeout: float = 10.0,
+                    **headers: str) -> tuple[dict, list[dict]]:
+        """Send an action that answers with an event list; return (response, events)."""
+        action_id = f"{self.name}-{uuid.uuid4().hex[:12]}"
+        done = threading.Event()
+        events: list[dict] = []
+        with self._lists_lock:
+            self._lists[action_id] = (complete_event, events, done)
+        try:
+            response = self.action(name, timeout=timeout, ActionID=action_id, **headers)
+            if not done.wait(timeout):
+                raise AMIError(f"{name}: no {complete_event} within {timeout} s")
+            return response, events
+        finally:
+            with self._lists_lock:
+                self._lists.pop(action_id, None)
+
+    # -- events ------------------------------------------------------------------------
+
+    def on_event(self, name: str, handler: EventHandler) -> None:
+        """Call handler(headers) for every event `name` ('*' = all), across reconnects."""
+        self._handlers.setdefault(name, []).append(handler)
+
+    def _dispatch(self, event, _manager) -> None:
+        headers = dict(event.headers)
+        name = headers.get("Event", "")
+        action_id = headers.get("ActionID")
+        if action_id:
+            with self._lists_lock:
+                pending = self._lists.get(action_id)
+            if pending:
+                complete_event, events, done = pending
+                if name == complete_event:
+                    done.set()
+                else:
+                    events.append(headers)
+                return
+        for handler in self._handlers.get(name, []) + self._handlers.get("*", []):
+            try:
+                handler(headers)
+            except Exception:
+                log.exception("AMI event handler for %s failed", name)

@@ -1,0 +1,93 @@
+"""Shared fixtures: a real Asterisk 22 from build/rootfs with our services, and SIPp.
+
+Nothing here is faked: `devbox` starts the same DevBox that `make run` uses, on random free
+ports, in a temporary directory.  Without the rootfs the tests fail and say how to build it.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from appliance.devbox import DevBox, free_port
+from appliance.telephony.chroot import default_rootfs
+
+HERE = Path(__file__).resolve().parent
+SIPP_DIR = HERE / "sipp"
+
+
+def require_rootfs() -> Path:
+    rootfs = default_rootfs()
+    if not (rootfs / "usr/sbin/asterisk").exists():
+        pytest.fail(f"no Asterisk in {rootfs}: run `make rootfs` (the README's `make test` does)")
+    return rootfs
+
+
+def require_sipp() -> str:
+    sipp = shutil.which("sipp")
+    if not sipp:
+        pytest.fail("sipp is not installed: apt-get install sip-tester (.ci/run does)")
+    return sipp
+
+
+class Sipp:
+    """Runs the committed SIPp scenarios from a scratch directory holding their tone file."""
+
+    def __init__(self, workdir: Path):
+        self.dir = workdir
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for xml in SIPP_DIR.glob("*.xml"):
+            shutil.copy(xml, self.dir)
+        subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-e", "a-law", "-t", "al",
+                        str(self.dir / "tone.al"), "synth", "3", "sine", "440"], check=True)
+        self.procs: list[subprocess.Popen] = []
+
+    def agent(self, port: int, talk_ms: int, calls: int = 1) -> subprocess.Popen:
+        """A SIPp phone that answers `calls` calls and hangs up after talk_ms."""
+        proc = subprocess.Popen(
+            [require_sipp(), "-sf", "agent.xml", "-i", "127.0.0.1", "-p", str(port),
+             "-mp", str(free_port()), "-d", str(talk_ms), "-m", str(calls), "-nostdin",
+             "-timeout", "120s", "-trace_err"],
+            cwd=self.dir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.procs.append(proc)
+        return proc
+
+    def call(self, sip_port: int, did: str, digit: str, *, caller: str = "48600100200",
+             dtmf_delay_ms: int = 1500, timeout_s: int = 60) -> subprocess.CompletedProcess:
+        """One call from the carrier side; returns when SIPp ends (rc 0 = call succeeded)."""
+        return subprocess.run(
+            [require_sipp(), f"127.0.0.1:{sip_port}", "-sf", "caller.xml", "-s", did,
+             "-key", "caller", caller, "-key", "digit", digit, "-d", str(dtmf_delay_ms),
+             "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()), "-m", "1",
+             "-nostdin", "-timeout", f"{timeout_s}s", "-trace_err"],
+            cwd=self.dir, capture_output=True, text=True, timeout=timeout_s + 30)
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(timeout=5)
+
+
+@pytest.fixture
+def sipp(tmp_path):
+    s = Sipp(tmp_path / "sipp")
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def agent_port():
+    return free_port()
+
+
+@pytest.fixture
+def devbox(tmp_path, agent_port):
+    """The appliance with its demo configuration; agent 101 is a SIPp phone on agent_port."""
+    require_rootfs()
+    box = DevBox(tmp_path / "box", demo_agent_contacts={"101": f"sip:101@127.0.0.1:{agent_port}"})
+    box.start()
+    yield box
+    box.stop()
