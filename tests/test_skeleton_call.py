@@ -7,9 +7,12 @@ Everything asserted comes from Asterisk's own output: queue_log, CDR CSV, the re
 from __future__ import annotations
 
 import csv
+import pytest
 import subprocess
 import time
 from pathlib import Path
+
+pytestmark = pytest.mark.asterisk
 
 TALK_MS = 4000
 

@@ -181,6 +181,7 @@ class _RequestHandler(socketserver.StreamRequestHandler):
         server: FastAGIServer = self.server  # type: ignore[assignment]
         started = time.monotonic()
         script = "?"
+        server.enter()
         try:
             agi = FastAGI(rfile, wfile)
             script, args, query = parse_request(agi.env)
@@ -202,6 +203,8 @@ class _RequestHandler(socketserver.StreamRequestHandler):
             log.exception("FastAGI %s from %s: handler failed; the dialplan fallback takes the call",
                           script, peer)
             server.record(script, time.monotonic() - started, ok=False)
+        finally:
+            server.leave()
 
 
 def _hangup_quietly(wfile) -> None:
@@ -225,7 +228,18 @@ class FastAGIServer(socketserver.ThreadingTCPServer):
         self.stats_lock = threading.Lock()
         self.calls = 0
         self.failures = 0
+        self.active = 0
+        self.peak_active = 0   # most sessions served at the same moment
         self.durations: list[float] = []   # last 10 000 call durations, for benchmarks
+
+    def enter(self) -> None:
+        with self.stats_lock:
+            self.active += 1
+            self.peak_active = max(self.peak_active, self.active)
+
+    def leave(self) -> None:
+        with self.stats_lock:
+            self.active -= 1
 
     def record(self, script: str, seconds: float, ok: bool) -> None:
         with self.stats_lock:

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Install the host packages that building and testing need (Debian 12+, as root).
+# Only missing packages are installed, so a second run costs a second.
+set -euo pipefail
+pkgs=(mmdebstrap uidmap arch-test debian-archive-keyring sip-tester sox util-linux
+      python3 python3-venv chromium)
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing host packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
