@@ -88,6 +88,11 @@ class DevBox:
             self.agi_server.shutdown()
             self.agi_server.server_close()
 
+    def web_env(self) -> dict[str, str]:
+        """Environment for the panel (appliance.webui.wsgi) to reach this box."""
+        return {"JNS_DB": str(self.db_path), "JNS_AMI_PORT": str(self.layout.ami_port),
+                "JNS_AMI_USER": self.layout.ami_user, "JNS_AMI_SECRET": self.layout.ami_secret}
+
     def log_text(self) -> str:
         path = self.asterisk.log_dir / "messages.log"
         return path.read_text(errors="replace") if path.exists() else ""
@@ -112,8 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     box = DevBox(args.workdir, sip_port=args.sip_port, ami_port=5038, agi_port=4573,
                  demo_agent_contacts={"101": f"sip:101@127.0.0.1:{args.agent_port}"})
     box.start()
-    env = dict(os.environ, JNS_DB=str(box.db_path), JNS_AMI_PORT=str(box.layout.ami_port),
-               JNS_AMI_USER=box.layout.ami_user, JNS_AMI_SECRET=box.layout.ami_secret)
+    env = dict(os.environ, **box.web_env())
     web = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "4",
                             "--bind", f"127.0.0.1:{args.http_port}", "appliance.webui.wsgi:app"],
                            env=env)

@@ -15,6 +15,7 @@ import contextlib
 import os
 import secrets
 import sqlite3
+import threading
 import time
 from typing import Iterator
 
@@ -135,6 +136,26 @@ def open_db(path: str | os.PathLike, migrate: bool = True) -> sqlite_utils.Datab
     if migrate:
         apply_migrations(db)
     return db
+
+
+class PerThread:
+    """One connection per thread to the same database file.
+
+    A connection must not be shared by threads that write: `transaction()` joins an open
+    transaction, so one thread could commit or roll back another's half-done save.
+    Threaded servers (gunicorn --threads, the FastAGI server) take their connection here.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = os.fspath(path)
+        open_db(self.path).conn.close()  # migrate once, up front
+        self._local = threading.local()
+
+    def get(self) -> sqlite_utils.Database:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = open_db(self.path, migrate=False)
+        return db
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

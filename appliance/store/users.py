@@ -60,6 +60,13 @@ def set_password(db: sqlite_utils.Database, username: str, password: str) -> Non
         db.conn.execute("DELETE FROM login_failures WHERE username = ?", [username])
 
 
+def set_lang(db: sqlite_utils.Database, user_id: int, lang: str) -> None:
+    if lang not in ("pl", "en"):
+        raise StoreError(f"unknown language {lang!r}; choose pl or en")
+    with transaction(db):
+        db.conn.execute("UPDATE users SET lang = ? WHERE id = ?", [lang, user_id])
+
+
 def get_user(db: sqlite_utils.Database, user_id: int) -> dict | None:
     rows = list(db.query("SELECT id, username, role, lang FROM users WHERE id = ?", [user_id]))
     return rows[0] if rows else None

@@ -1,0 +1,91 @@
+"""The web panel of the box: a Flask app factory in the style of Flask's flaskr tutorial.
+
+`create_app(db_path, status_provider, config)` opens the box's database once per process
+(app.extensions["jns_db"], one connection per thread), takes the session key from the database (generated on the
+box the first time, never in the repository), registers the blueprints and puts security
+headers on every response.
+
+The web layer holds no telephony logic: pages only call `status_provider()` (live state
+from Asterisk) and functions of `appliance.store`.  It must never write Asterisk files,
+send AMI actions or run shell commands.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from flask import Flask, g, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from ..store.db import PerThread, ensure_secret
+from . import admin, agent, auth, dashboard, supervisor
+from .i18n import current_lang, gettext
+
+CSP = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
+
+# HTTP status -> (title, explanation); both are catalogue ids
+ERRORS = {
+    400: ("Bad request", "The request could not be understood."),
+    404: ("Page not found", "There is no page at this address."),
+    405: ("Method not allowed", "This address does not accept that kind of request."),
+    413: ("Request too large", "The data sent is larger than the panel accepts."),
+    500: ("Internal error", "Something went wrong on the box; the error has been logged."),
+}
+
+
+def create_app(db_path: str, status_provider: Callable[[], dict] | None = None,
+               config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    app.extensions["jns_db"] = PerThread(db_path)
+    db = app.extensions["jns_db"].get()
+    app.extensions["jns_status_provider"] = status_provider
+    app.config.update(
+        SECRET_KEY=ensure_secret(db, "web_secret_key", 32),
+        SESSION_COOKIE_NAME="jns_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=False,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+    )
+    app.config.update(config or {})
+
+    auth.init_app(app)
+    for module in (auth, dashboard, admin, supervisor, agent):
+        app.register_blueprint(module.bp)
+    app.jinja_env.globals.update(_=gettext, current_lang=current_lang)
+    app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
+    app.after_request(_security_headers)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(403, _forbidden)
+    return app
+
+
+def _security_headers(response):
+    h = response.headers
+    h["X-Frame-Options"] = "DENY"
+    h["X-Content-Type-Options"] = "nosniff"
+    h["Referrer-Policy"] = "same-origin"
+    h["Content-Security-Policy"] = CSP
+    if request.endpoint != "static":
+        h["Cache-Control"] = "no-store"  # pages show live and per-user data
+    return response
+
+
+def _forbidden(exc):
+    return render_template("403.html"), 403
+
+
+def _http_error(exc: HTTPException):
+    if exc.code is None or exc.code < 400:
+        return exc
+    if exc.code == 403:
+        return _forbidden(exc)
+    if request.path.startswith("/api/"):
+        return {"error": exc.description}, exc.code
+    if isinstance(exc, auth.CSRFError):
+        title, message = "Bad request", auth.CSRF_MESSAGE
+    else:
+        title, message = ERRORS.get(exc.code, (exc.name, exc.description))
+    if "user" not in g:  # raised before the user was loaded (e.g. 413 while reading the form)
+        g.user = None
+    return render_template("error.html", title=title, message=message), exc.code

@@ -1,0 +1,180 @@
+"""Panel translations: a plain dict catalogue, Polish and English, no gettext machinery.
+
+Message ids are the English texts themselves; `CATALOG` maps each to its Polish text.
+`_()` picks the request's language (session -> logged-in user's lang -> Accept-Language
+-> Polish) and fills `{named}` placeholders with str.format.  Templates get `_` as a Jinja
+global and Jinja escapes the result, so never mark a translation as safe HTML.
+
+Every UI string must be in CATALOG (tests/test_webui.py checks the templates); an
+unknown id falls back to the id itself, which is how StoreError messages that have no
+translation still reach the user.  This module never touches the database or Asterisk.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import g, has_request_context, request, session
+
+from ..store.users import MIN_PASSWORD
+
+LANGS = ("pl", "en")
+DEFAULT_LANG = "pl"
+# ids "prefix:word" name a keyword (a role, an action...); English shows the bare word
+KEYWORD_PREFIXES = ("role", "action", "record", "unit")
+log = logging.getLogger(__name__)
+
+CATALOG: dict[str, str] = {
+    # layout and navigation
+    "JNS Call Center": "JNS Call Center",
+    "Dashboard": "Pulpit",
+    "Configuration": "Konfiguracja",
+    "Supervisor": "Nadzór",
+    "Agent": "Agent",
+    "Log out": "Wyloguj się",
+    "Signed in as {user} ({role})": "Zalogowano jako {user} ({role})",
+    "Language": "Język",
+    "Main menu": "Menu główne",
+    "role:admin": "administrator",
+    "role:supervisor": "koordynator",
+    "role:agent": "agent",
+    # login
+    "Log in": "Zaloguj się",
+    "User name": "Nazwa użytkownika",
+    "Password": "Hasło",
+    "Wrong user name or password.": "Nieprawidłowa nazwa użytkownika lub hasło.",
+    "Too many failed attempts, try again in {n} s.":
+        "Zbyt wiele nieudanych prób, spróbuj ponownie za {n} s.",
+    "You have been logged out.": "Wylogowano.",
+    "Please log in to see this page.": "Zaloguj się, aby zobaczyć tę stronę.",
+    # first-start setup
+    "First start": "Pierwsze uruchomienie",
+    "Create the administrator account. There is no default password: the password set "
+    "here is the only way into the panel.":
+        "Utwórz konto administratora. Nie ma domyślnego hasła: hasło ustawione tutaj "
+        "jest jedyną drogą do panelu.",
+    "Administrator user name": "Nazwa użytkownika administratora",
+    "Password (at least {n} characters)": "Hasło (co najmniej {n} znaków)",
+    "Repeat password": "Powtórz hasło",
+    "Create administrator": "Utwórz administratora",
+    "The passwords do not match.": "Hasła nie są zgodne.",
+    "Administrator account created.": "Konto administratora zostało utworzone.",
+    # StoreError texts from appliance.store.users (must match them exactly)
+    f"password too short: at least {MIN_PASSWORD} characters":
+        f"Hasło jest za krótkie: co najmniej {MIN_PASSWORD} znaków.",
+    "password must not start or end with spaces":
+        "Hasło nie może zaczynać się ani kończyć spacją.",
+    "user name: 1-64 letters, digits, '.', '_' or '-'":
+        "Nazwa użytkownika: 1–64 znaki – litery, cyfry, „.”, „_” lub „-”.",
+    # dashboard
+    "Asterisk version": "Wersja Asteriska",
+    "Uptime": "Czas pracy",
+    "running since {t}": "działa od {t}",
+    "Active channels": "Kanały aktywne",
+    "Active calls": "Połączenia aktywne",
+    "Queues": "Kolejki",
+    "Queue": "Kolejka",
+    "Logged in": "Zalogowani",
+    "Available": "Dostępni",
+    "Callers waiting": "Oczekujący",
+    "Avg. hold time": "Śr. czas oczekiwania",
+    "Avg. talk time": "Śr. czas rozmowy",
+    "Longest wait": "Najdłuższe oczekiwanie",
+    "No queues reported by Asterisk.": "Asterisk nie zgłasza żadnych kolejek.",
+    "Asterisk is not reachable over AMI: {error}": "Asterisk jest nieosiągalny przez AMI: {error}",
+    "Asterisk status: not configured (no AMI connection set up).":
+        "Status Asteriska: nie skonfigurowano (brak połączenia AMI).",
+    "This page refreshes itself every {n} s.": "Strona odświeża się co {n} s.",
+    "unit:d": "d",
+    "unit:h": "godz.",
+    "unit:min": "min",
+    "unit:s": "s",
+    # admin (read-only configuration)
+    "Read-only view; editing comes in a later version.":
+        "Widok tylko do odczytu; edycja pojawi się w kolejnej wersji.",
+    "Agents": "Agenci",
+    "Extension": "Numer wewnętrzny",
+    "Name": "Nazwa",
+    "Contact": "Kontakt",
+    "DTMF mode": "Tryb DTMF",
+    "Title": "Tytuł",
+    "Strategy": "Strategia",
+    "Members": "Członkowie",
+    "Ring time": "Czas dzwonienia",
+    "Max wait": "Maks. oczekiwanie",
+    "Wrap-up": "Przerwa po rozmowie",
+    "Recording": "Nagrywanie",
+    "IVR menus": "Menu IVR",
+    "Prompt": "Komunikat",
+    "Keys": "Klawisze",
+    "Timeout": "Limit czasu",
+    "Tries": "Próby",
+    "Fallback": "Gdy brak wyboru",
+    "Inbound routes": "Trasy przychodzące",
+    "Number (DID)": "Numer (DID)",
+    "Destination": "Cel",
+    "No entries.": "Brak wpisów.",
+    "registers": "rejestruje się",
+    "action:queue": "kolejka",
+    "action:extension": "numer wewnętrzny",
+    "action:menu": "menu",
+    "action:ivr": "IVR",
+    "action:hangup": "rozłączenie",
+    "record:all": "wszystkie",
+    "record:none": "wyłączone",
+    # supervisor / agent placeholders
+    "The wallboard comes with the live-state service.":
+        "Tablica wyników pojawi się wraz z usługą stanu na żywo.",
+    "Agent panel": "Panel agenta",
+    "The agent panel comes with the live-state service.":
+        "Panel agenta pojawi się wraz z usługą stanu na żywo.",
+    # errors
+    "Forbidden": "Brak dostępu",
+    "Your role ({role}) may not open this page.":
+        "Twoja rola ({role}) nie pozwala otworzyć tej strony.",
+    "Back to the dashboard": "Powrót do pulpitu",
+    "Bad request": "Nieprawidłowe żądanie",
+    "The request could not be understood.": "Nie udało się zrozumieć żądania.",
+    "The form was refused: its security token (CSRF) is missing or wrong. "
+    "Reload the page and send the form again.":
+        "Formularz odrzucony: brak tokenu bezpieczeństwa (CSRF) lub jest nieprawidłowy. "
+        "Odśwież stronę i wyślij formularz ponownie.",
+    "Page not found": "Nie znaleziono strony",
+    "There is no page at this address.": "Pod tym adresem nie ma żadnej strony.",
+    "Method not allowed": "Niedozwolona metoda",
+    "This address does not accept that kind of request.":
+        "Ten adres nie przyjmuje tego rodzaju żądań.",
+    "Request too large": "Żądanie jest za duże",
+    "The data sent is larger than the panel accepts.":
+        "Wysłane dane są większe, niż przyjmuje panel.",
+    "Internal error": "Błąd wewnętrzny",
+    "Something went wrong on the box; the error has been logged.":
+        "Wystąpił błąd w urządzeniu; został zapisany w dzienniku.",
+}
+
+
+def current_lang() -> str:
+    """The language of this request: session, then the user's setting, then the browser."""
+    if not has_request_context():
+        return DEFAULT_LANG
+    lang = session.get("lang")
+    if lang in LANGS:
+        return lang
+    user = g.get("user")
+    if user and user.get("lang") in LANGS:
+        return user["lang"]
+    return request.accept_languages.best_match(LANGS) or DEFAULT_LANG
+
+
+def gettext(msgid: str, **values: object) -> str:
+    """Translate `msgid` into the request's language and fill its {placeholders}."""
+    text = msgid
+    if current_lang() == "pl":
+        text = CATALOG.get(msgid, msgid)
+        if msgid not in CATALOG:
+            log.debug("no Polish text for %r", msgid)
+    elif msgid.partition(":")[0] in KEYWORD_PREFIXES:  # "role:admin" -> "admin" in English
+        text = msgid.partition(":")[2]
+    return text.format(**values) if values else text
+
+
+_ = gettext
