@@ -91,7 +91,10 @@ class AMIClient:
         try:
             mgr.login(self.username, self.secret)
         except Exception:
-            mgr.close()
+            try:
+                mgr.close()
+            except Exception:  # the login error is the one worth reporting
+                pass
             raise
         mgr.register_event("*", self._dispatch)
         self._manager = mgr
