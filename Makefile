@@ -3,10 +3,14 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: help deps venv rootfs run test test-fast bench clean
+IMAGE  := images/jns-pbx-x86_64.img
+
+.PHONY: help deps venv rootfs image run run-host test test-fast bench clean
 
 help:
-	@echo "make run    - the appliance on this host (Asterisk 22 + services + panel on :8080)"
+	@echo "make run    - build the image and boot it in qemu (serial console here, panel on :8443)"
+	@echo "make run-host - the appliance directly on this host (Asterisk 22 + services + panel on :8080)"
+	@echo "make image  - build the flashable disk image in images/"
 	@echo "make test   - all tests: unit, real Asterisk + SIPp calls, headless Chromium"
 	@echo "make bench  - benchmarks, JSON in build/bench/"
 	@echo "make rootfs - build (or reuse the cached) Debian forky root filesystem"
@@ -25,17 +29,24 @@ venv: $(VENV)/.installed
 rootfs: deps
 	scripts/build-rootfs.sh
 
-run: deps venv rootfs
+image: deps
+	scripts/build-image.sh
+
+run: image venv
+	$(PY) -m appliance.vm
+
+run-host: deps venv rootfs
 	$(PY) -m appliance.devbox
 
-test: deps venv rootfs
+test: deps venv rootfs image
 	$(PY) -m pytest -q
 
 test-fast: venv
-	$(PY) -m pytest -q -m "not asterisk and not browser"
+	$(PY) -m pytest -q -m "not asterisk and not browser and not image"
 
-bench: deps venv rootfs
+bench: deps venv rootfs image
 	$(PY) -m bench.call_rate
+	$(PY) -m bench.boot
 
 clean:
 	rm -rf build/bench build/screens var $(VENV)

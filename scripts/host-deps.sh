@@ -3,7 +3,10 @@
 # Only missing packages are installed, so a second run costs a second.
 set -euo pipefail
 pkgs=(mmdebstrap uidmap arch-test debian-archive-keyring sip-tester sox util-linux
-      python3 python3-venv chromium)
+      python3 python3-venv chromium
+      # the disk image and booting it
+      fdisk dosfstools mtools e2fsprogs grub-pc-bin grub-efi-amd64-bin grub2-common zstd
+      qemu-system-x86 qemu-utils ovmf)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

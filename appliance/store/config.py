@@ -43,6 +43,16 @@ def add_agent(db: sqlite_utils.Database, extension: str, name: str, *, contact: 
             "contact": contact, "dtmf_mode": dtmf_mode})
 
 
+def set_agent_contact(db: sqlite_utils.Database, extension: str, contact: str | None) -> None:
+    """A fixed SIP URI for a phone that does not register (None: registration only)."""
+    if contact is not None and not contact.startswith(("sip:", "sips:")):
+        raise StoreError(f"contact must be a SIP URI like sip:101@192.0.2.10:5060, not {contact!r}")
+    with transaction(db):
+        cur = db.conn.execute("UPDATE agents SET contact = ? WHERE extension = ?", [contact, extension])
+        if cur.rowcount != 1:
+            raise StoreError(f"no agent with extension {extension!r}")
+
+
 def add_queue(db: sqlite_utils.Database, name: str, title: str, *, members: Iterable[str] = (),
               **options: Any) -> int:
     """Create a queue; `members` are agent extensions, `options` columns of `queues`."""

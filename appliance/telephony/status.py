@@ -46,10 +46,16 @@ def _epoch(date: str, clock: str) -> float | None:
 
 
 def status_provider_from_env() -> Callable[[], dict] | None:
-    """Build the panel's status provider from JNS_AMI_* variables (set by make run / systemd)."""
-    if not os.environ.get("JNS_AMI_SECRET"):
+    """The panel's status provider: AMI address from JNS_AMI_* (set by make run), the
+    secret from JNS_AMI_SECRET or else from the box's database (JNS_DB), where
+    `appliance.box prepare` generated it."""
+    secret = os.environ.get("JNS_AMI_SECRET")
+    if not secret and os.environ.get("JNS_DB"):
+        from ..store import db as store
+        secret = store.get_setting(store.open_db(os.environ["JNS_DB"]), "ami_secret")
+    if not secret:
         return None
     ami = AMIClient(os.environ.get("JNS_AMI_HOST", "127.0.0.1"), int(os.environ.get("JNS_AMI_PORT", 5038)),
-                    os.environ.get("JNS_AMI_USER", "jns"), os.environ["JNS_AMI_SECRET"], name="web")
+                    os.environ.get("JNS_AMI_USER", "jns"), secret, name="web")
     ami.start()
     return lambda: asterisk_status(ami)

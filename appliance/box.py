@@ -1,0 +1,220 @@
+"""The services of the booted box, as systemd runs them (rootfs/overlay/etc/systemd/system).
+
+    python3 -m appliance.box prepare    jns-firstboot: data partition, secrets, certificate, DB
+    python3 -m appliance.box render     jns-asterisk ExecStartPre: Asterisk config from the DB
+    python3 -m appliance.box agid       jns-agid: the FastAGI IVR server (sd_notify + watchdog)
+    python3 -m appliance.box watchdog   jns-watchdog: health checks, pings systemd only if healthy
+
+Everything that changes lives under JNS_DATA (/data/jns on the data partition); the root
+filesystem is read-only.  Secrets are generated here, on the box, never shipped.
+`make run` and the tests use appliance.devbox instead; both share store/ and telephony/.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from . import sdnotify
+from .store import config, db as store
+from .telephony import agi, render
+
+log = logging.getLogger("jns.box")
+
+DATA = Path(os.environ.get("JNS_DATA", "/data/jns"))
+DB_PATH = DATA / "jns.db"
+SECRETS = DATA / "secrets"
+ASTERISK_ROOT = DATA / "asterisk"
+FACTORY_RESET_FLAG = DATA.parent / "factory-reset"
+ALARMS = DATA / "alarms.log"
+
+
+def layout(db) -> render.Layout:
+    return render.Layout(root=str(ASTERISK_ROOT), sip_bind="0.0.0.0",
+                         ami_secret=store.ensure_secret(db, "ami_secret"))
+
+
+def prepare() -> None:
+    """Idempotent: runs every boot, creates only what is missing (so the first boot of a
+    box, and the first boot after a factory reset, generate everything anew)."""
+    if FACTORY_RESET_FLAG.exists():
+        log.warning("factory reset requested: erasing %s", DATA)
+        shutil.rmtree(DATA, ignore_errors=True)
+        FACTORY_RESET_FLAG.unlink()
+    for sub in ("", "recordings", "prompts"):
+        (DATA / sub).mkdir(parents=True, exist_ok=True)
+    SECRETS.mkdir(mode=0o700, exist_ok=True)
+    db = store.open_db(DB_PATH)
+    os.chmod(DB_PATH, 0o600)   # holds SIP/AMI secrets and password hashes
+    config.seed_demo(db)
+    store.ensure_secret(db, "ami_secret")
+    store.ensure_secret(db, "web_secret_key", 32)
+    _https_certificate()
+    _ssh_host_key()
+    for sub in ("etc", "log/cdr-csv", "spool/monitor", "lib", "run"):
+        (ASTERISK_ROOT / sub).mkdir(parents=True, exist_ok=True)
+    _chown_tree(ASTERISK_ROOT)
+    try:
+        _grow_data_partition()
+    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+        log.warning("could not grow the data partition (the box works, with less room): %s", exc)
+    log.info("data partition ready: %s", DATA)
+
+
+def _grow_data_partition(mountpoint: str = "/data") -> None:
+    """The image's data partition is small; on the first boot it takes the rest of the disk
+    (the last partition, grown online: sfdisk, partx, resize2fs)."""
+    out = subprocess.run(["findmnt", "-no", "SOURCE", mountpoint], capture_output=True, text=True)
+    part = out.stdout.strip()
+    if not part.startswith("/dev/"):
+        return
+    info = subprocess.run(["lsblk", "-bnro", "PKNAME,PARTN,SIZE,START", part], capture_output=True,
+                          text=True, check=True).stdout.split()
+    disk, partn = f"/dev/{info[0]}", info[1]
+    disk_bytes = int(Path(f"/sys/class/block/{info[0]}/size").read_text()) * 512
+    end = (int(Path(f"/sys/class/block/{Path(part).name}/start").read_text()) * 512 + int(info[2]))
+    if disk_bytes - end < 64 * 2**20:
+        return
+    subprocess.run(["sfdisk", "-q", "--relocate", "gpt-bak-std", disk], check=True)
+    subprocess.run(["sfdisk", "-q", "--no-reread", "--no-tell-kernel", "-N", partn, disk],
+                   input=", +\n", text=True, check=True)
+    subprocess.run(["partx", "-u", "--nr", partn, disk], check=True)
+    subprocess.run(["resize2fs", part], check=True, capture_output=True)
+    log.info("data partition %s grown to the end of %s", part, disk)
+
+
+def _https_certificate() -> None:
+    crt, key = SECRETS / "https.crt", SECRETS / "https.key"
+    if crt.exists() and key.exists():
+        return
+    host = os.uname().nodename
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-days", "3650", "-subj", f"/CN={host}", "-addext",
+                    f"subjectAltName=DNS:{host},DNS:{host}.local", "-keyout", f"{key}.tmp",
+                    "-out", f"{crt}.tmp"], check=True, capture_output=True)
+    os.chmod(f"{key}.tmp", 0o600)
+    os.replace(f"{key}.tmp", key)
+    os.replace(f"{crt}.tmp", crt)
+    log.info("generated the panel's HTTPS certificate for %s", host)
+
+
+def _ssh_host_key() -> None:
+    ssh = SECRETS / "ssh"
+    ssh.mkdir(mode=0o700, exist_ok=True)
+    key = ssh / "ssh_host_ed25519_key"
+    if not key.exists() and shutil.which("ssh-keygen"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "jns-pbx",
+                        "-f", str(key)], check=True)
+        log.info("generated the SSH host key")
+
+
+def _chown_tree(path: Path, user: str = "asterisk") -> None:
+    try:
+        shutil.chown(path, user, user)
+        for root, dirs, files in os.walk(path):
+            for name in dirs + files:
+                shutil.chown(os.path.join(root, name), user, user)
+    except (LookupError, PermissionError) as exc:   # no such user off the box
+        log.debug("chown %s skipped: %s", path, exc)
+
+
+def render_config() -> Path:
+    db = store.open_db(DB_PATH)
+    files = render.render_files(config.snapshot(db), layout(db))
+    gen = render.install(files, ASTERISK_ROOT / "etc")
+    _chown_tree(ASTERISK_ROOT)
+    return gen
+
+
+def run_agid() -> None:
+    db = store.open_db(DB_PATH)
+    lay = layout(db)
+    server = agi.FastAGIServer((lay.agi_host, lay.agi_port), agi.Services(db))
+    thread = agi.serve_in_thread(server)
+    sdnotify.notify("READY=1", f"STATUS=FastAGI on {lay.agi_host}:{lay.agi_port}")
+    interval = sdnotify.watchdog_interval() or 10
+    while thread.is_alive():
+        sdnotify.notify("WATCHDOG=1", f"STATUS={server.calls} calls, {server.failures} failed, "
+                                      f"{server.active} now")
+        time.sleep(interval)
+    sys.exit("FastAGI server thread ended")
+
+
+def health(ami, data_dir: Path = DATA) -> dict[str, str | None]:
+    """Problems by check name (None = fine).  Pure reads; the caller decides what to do."""
+    import psutil
+    problems: dict[str, str | None] = {}
+    try:
+        ami.action("Ping", timeout=5)
+        problems["asterisk"] = None
+    except Exception as exc:
+        problems["asterisk"] = f"Asterisk not reachable over AMI: {exc}"
+    usage = shutil.disk_usage(data_dir)
+    free = usage.free / usage.total
+    problems["disk"] = None if free > 0.05 else f"data partition {100 - free * 100:.0f}% full"
+    mem = psutil.virtual_memory()
+    problems["memory"] = None if mem.percent < 95 else f"memory {mem.percent:.0f}% used"
+    return problems
+
+
+def run_watchdog(grace_s: float = 600) -> None:
+    """Ping systemd's watchdog only while healthy.  Asterisk gets `grace_s` after start to
+    come up (slow boxes, first boot); afterwards a lasting fault lets WatchdogSec expire and
+    systemd restarts us, which is logged; alarms go to alarms.log for the console menu."""
+    from .telephony.ami import AMIClient
+    db = store.open_db(DB_PATH)
+    lay = layout(db)
+    ami = AMIClient("127.0.0.1", lay.ami_port, lay.ami_user, lay.ami_secret, name="watchdog").start()
+    started = time.monotonic()
+    sdnotify.notify("READY=1")
+    interval = sdnotify.watchdog_interval() or 10
+    last: dict[str, str | None] = {}
+    while True:
+        problems = health(ami)
+        for check, problem in problems.items():
+            if problem != last.get(check):
+                _alarm("WARNING" if problem else "OK", check, problem or "back to normal")
+        last = problems
+        bad = [p for p in problems.values() if p]
+        in_grace = time.monotonic() - started < grace_s
+        if not bad or (in_grace and [k for k, v in problems.items() if v] == ["asterisk"]):
+            sdnotify.notify("WATCHDOG=1", "STATUS=healthy" if not bad else "STATUS=waiting for Asterisk")
+        else:
+            sdnotify.notify("STATUS=" + "; ".join(bad))
+        time.sleep(min(interval, 10))
+
+
+def _alarm(level: str, check: str, text: str) -> None:
+    line = f"{time.strftime('%Y-%m-%d %H:%M:%S')} {level} {check}: {text}"
+    log.warning(line) if level != "OK" else log.info(line)
+    try:
+        with open(ALARMS, "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+    except OSError:
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python3 -m appliance.box")
+    parser.add_argument("command", choices=["prepare", "render", "agid", "watchdog"])
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(name)s %(levelname)s %(message)s")
+    if args.command == "prepare":
+        prepare()
+    elif args.command == "render":
+        print(f"rendered {render_config()}")
+    elif args.command == "agid":
+        run_agid()
+    elif args.command == "watchdog":
+        run_watchdog()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

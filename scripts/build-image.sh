@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Build the flashable disk image images/jns-pbx-x86_64.img (+ .zst, .sha256, .packages.tsv).
+#
+#  1. the build rootfs (scripts/build-rootfs.sh) has dahdi-dkms: its compiled DAHDI modules
+#     are packaged as jns-dahdi-modules (Provides: dahdi-dkms), so the image gets the modules
+#     without gcc, dkms and kernel headers;
+#  2. the image rootfs = rootfs/packages.txt + rootfs/image-packages.txt + that package,
+#     installed by mmdebstrap and cached by hash like the build rootfs;
+#  3. a staging copy gets our Python package, pyst2, the rootfs/overlay tree and the users;
+#  4. scripts/mkdisk.py assembles the GPT disk: BIOS boot, EFI system partition (GRUB for
+#     BIOS and UEFI with an environment block), root slots A and B, data partition.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cache=${JNS_CACHE:-/var/cache/jns-pbx}
+out="$here/images"
+work="$here/build/image"
+version=${JNS_VERSION:-$(cd "$here" && git describe --always --dirty 2>/dev/null || echo dev)}
+
+"$here/scripts/build-rootfs.sh"
+base=$(readlink -f "$here/build/rootfs")
+kver=$(ls "$base/usr/lib/modules" | head -1)
+dahdi_ver=$(chroot "$base" dpkg-query -W -f='${Version}' dahdi-dkms)
+
+# -- 1. DAHDI modules as a package ---------------------------------------------------------
+mkdir -p "$cache/debs"
+modver="${dahdi_ver#*:}+k${kver%%-*}"
+moddeb="$cache/debs/jns-dahdi-modules_${modver}_amd64.deb"
+if [ ! -f "$moddeb" ]; then
+    pkg=$(mktemp -d)
+    mkdir -p "$pkg/DEBIAN" "$pkg/usr/lib/modules/$kver/updates/dkms"
+    cp "$base/usr/lib/modules/$kver/updates/dkms/"*.ko* "$pkg/usr/lib/modules/$kver/updates/dkms/"
+    cat > "$pkg/DEBIAN/control" <<EOF
+Package: jns-dahdi-modules
+Version: $modver
+Architecture: amd64
+Maintainer: JNS Call Center <noreply@invalid>
+Provides: dahdi-dkms
+Depends: linux-image-$kver
+Section: kernel
+Priority: optional
+Description: DAHDI kernel modules prebuilt for $kver
+ Built by dkms in the build rootfs; shipped without compiler and headers.
+EOF
+    printf '#!/bin/sh\nset -e\n[ "$1" = configure ] && depmod -a %s || true\n' "$kver" > "$pkg/DEBIAN/postinst"
+    chmod 755 "$pkg/DEBIAN/postinst"
+    dpkg-deb --root-owner-group -Zxz --build "$pkg" "$moddeb.tmp" >/dev/null
+    mv "$moddeb.tmp" "$moddeb"
+    rm -rf "$pkg"
+fi
+
+# -- 2. image rootfs (cached) ----------------------------------------------------------------
+# dahdi and asterisk-dahdi come last, after jns-dahdi-modules, so apt takes that package
+# for "dahdi-dkms | dahdi-source" instead of pulling the compiler in.
+late="dahdi asterisk-dahdi"
+pkgs=$(cat "$here/rootfs/packages.txt" "$here/rootfs/image-packages.txt" | grep -v '^\s*#' | grep -v '^\s*$' \
+       | grep -vxE "$(echo $late | tr ' ' '|')" | paste -sd, -)
+key=$( (cat "$here/rootfs/packages.txt" "$here/rootfs/image-packages.txt"; sha256sum "$moddeb"; sed -n '/^# -- 2/,/^# -- 3/p' "$0") | sha256sum | cut -c1-16)
+imgroot="$cache/image-rootfs-$key"
+if [ ! -f "$imgroot/.complete" ]; then
+    mirror=$(grep -rhoE '^(URIs:|deb) *[^ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources 2>/dev/null \
+             | awk '{print $2}' | grep -E '/debian/?$' | head -1 || true)
+    [ -n "$mirror" ] || { echo "no Debian mirror found in /etc/apt sources" >&2; exit 1; }
+    echo "building image rootfs $imgroot (forky, kernel $kver)"
+    rm -rf "$imgroot.tmp"
+    mmdebstrap --variant=apt --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
+        --aptopt='Acquire::Check-Valid-Until "false"' \
+        --include="$pkgs" \
+        --customize-hook="copy-in $moddeb /tmp" \
+        --customize-hook="chroot \"\$1\" sh -ec 'dpkg -i /tmp/$(basename "$moddeb") && rm /tmp/*.deb && apt-get install -y -q --no-install-recommends $late'" \
+        forky "$imgroot.tmp" "deb $mirror forky main"
+    if chroot "$imgroot.tmp" dpkg-query -W -f='${db:Status-Status} ${Package}\n' 2>/dev/null \
+            | grep -qE '^installed (dahdi-dkms|dkms|gcc|linux-headers-.*)$'; then
+        echo "image rootfs carries dahdi-dkms/gcc/dkms; refusing" >&2; exit 1
+    fi
+    touch "$imgroot.tmp/.complete"
+    mv "$imgroot.tmp" "$imgroot"
+fi
+
+# -- 3. staging ------------------------------------------------------------------------------
+rm -rf "$work"
+mkdir -p "$work" "$out"
+root="$work/root"
+cp -a "$imgroot" "$root"
+rm -f "$root/.complete"
+pydir=/usr/lib/python3/dist-packages
+pip install --quiet --no-deps --no-compile --target "$root$pydir" pyst2==0.5.1 2>&1 | grep -v "as the 'root' user" || true
+rm -rf "$root$pydir"/*.dist-info/RECORD
+(cd "$here" && tar --exclude=__pycache__ -cf - appliance) | tar -xf - -C "$root$pydir"
+cp -a "$here/rootfs/overlay/." "$root/"
+echo "JNS_VERSION=$version" > "$root/etc/jns-release"
+echo "JNS_BUILT=$(date -u +%FT%TZ)" >> "$root/etc/jns-release"
+chroot "$root" python3 -m compileall -q "$pydir/appliance" "$pydir/asterisk"
+chroot "$root" /bin/sh -e <<'EOF'
+# the technician's account: getty login without a PAM password; the menu has its own
+useradd --system --create-home --home-dir /var/lib/tech --shell /usr/local/sbin/jns-console tech
+passwd -d tech >/dev/null
+grep -qx /usr/local/sbin/jns-console /etc/shells || echo /usr/local/sbin/jns-console >> /etc/shells
+usermod -L root
+rm -f /etc/ssh/ssh_host_*
+: > /etc/machine-id
+rm -f /var/lib/dbus/machine-id
+systemctl mask asterisk.service >/dev/null 2>&1
+systemctl enable systemd-networkd systemd-resolved systemd-timesyncd \
+    jns-firstboot jns-network jns-asterisk jns-agid jns-web jns-watchdog >/dev/null 2>&1
+ln -sf ../run/systemd/resolve/stub-resolv.conf /etc/resolv.conf
+ln -sf "$(ls /boot/vmlinuz-* | head -1 | xargs basename)" /boot/vmlinuz
+ln -sf "$(ls /boot/initrd.img-* | head -1 | xargs basename)" /boot/initrd.img
+EOF
+chroot "$root" dpkg-query -W -f='${Package}\t${Version}\n' > "$out/jns-pbx-x86_64.packages.tsv"
+# Trim what a call-center box never uses; the package list above still names every package.
+rm -rf "$root/var/cache/apt/"*.bin "$root/var/lib/apt/lists/"* "$root/usr/share/man" "$root/usr/share/info"
+find "$root/usr/share/doc" -type f ! -name copyright -delete
+find "$root/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name 'pl*' ! -name 'en*' ! -name locale.alias -exec rm -rf {} +
+find "$root/usr/lib/x86_64-linux-gnu/espeak-ng-data" -maxdepth 1 -name '*_dict' ! -name pl_dict ! -name en_dict -delete
+mods="$root/usr/lib/modules/$kver/kernel"
+rm -rf "$mods/sound" "$mods/drivers/gpu" "$mods/drivers/media" "$mods/drivers/infiniband" \
+       "$mods/drivers/net/wireless" "$mods/drivers/staging" "$mods/drivers/iio" "$mods/net/bluetooth" \
+       "$mods/net/mac80211" "$mods/net/wireless" "$mods/drivers/bluetooth"
+chroot "$root" depmod -a "$kver"
+
+# -- 4. disk ---------------------------------------------------------------------------------
+python3 "$here/scripts/mkdisk.py" --root "$root" --work "$work" --output "$out/jns-pbx-x86_64.img"
+zstd -q -T0 -15 -f "$out/jns-pbx-x86_64.img" -o "$out/jns-pbx-x86_64.img.zst"
+(cd "$out" && sha256sum jns-pbx-x86_64.img jns-pbx-x86_64.img.zst > jns-pbx-x86_64.sha256)
+ls -l "$out"

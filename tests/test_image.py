@@ -1,0 +1,131 @@
+"""The firmware image, booted in qemu and used from outside like an installer would.
+
+UEFI (OVMF) and BIOS (SeaBIOS) both reach the login prompt.  On the BIOS boot, from
+outside the VM only: a technician logs in on the serial console and reads the status
+page; an admin sets the panel's password over HTTPS on the forwarded port in Chromium; a
+carrier's SIPp call enters the box, passes the IVR and is answered by a queue agent.
+Needs `make image` (the README's `make test` builds it).
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from appliance.vm import VM, free_port
+
+pytestmark = pytest.mark.image
+
+ROOT = Path(__file__).resolve().parents[1]
+IMAGE = ROOT / "images" / "jns-pbx-x86_64.img"
+BOOT_TIMEOUT = 900          # software emulation on 2 cores; typically a few minutes
+CONSOLE_PW = "console-pass-123"
+ADMIN_PW = "panel-admin-pass-123"
+
+
+def need_image() -> Path:
+    if not IMAGE.exists():
+        pytest.fail(f"{IMAGE} is missing: run `make image` (make test does)")
+    return IMAGE
+
+
+def test_uefi_boot_reaches_login_prompt(tmp_path):
+    vm = VM(need_image(), tmp_path, firmware="uefi").start()
+    try:
+        vm.expect(r"jns-pbx login: ", timeout=BOOT_TIMEOUT)
+        assert "Web panel: https://" in vm.serial_log.read_text(errors="replace")
+    finally:
+        vm.stop()
+
+
+@pytest.fixture(scope="module")
+def box(tmp_path_factory):
+    vm = VM(need_image(), tmp_path_factory.mktemp("vm"), firmware="bios").start()
+    vm.expect(r"jns-pbx login: ", timeout=BOOT_TIMEOUT)
+    yield vm
+    vm.stop()
+
+
+def test_console_login_and_status_over_serial(box):
+    box.sendline("tech")
+    box.expect(r"No console password is set", timeout=120)
+    box.expect(r"New console password: ")
+    box.sendline("short")
+    box.expect(r"Too short")
+    box.expect(r"New console password: ")
+    box.sendline(CONSOLE_PW)
+    box.expect(r"Type it again: ")
+    box.sendline(CONSOLE_PW)
+    box.expect(r"Console password saved")
+    box.expect(r"Enter an option: ", timeout=60)
+    # wait until our services are up before reading the status page
+    deadline = time.monotonic() + BOOT_TIMEOUT
+    while True:
+        box.sendline("1")
+        screen = box.expect(r"Press Enter to return", timeout=180).string
+        if "version 22." in screen or time.monotonic() > deadline:
+            break
+        box.sendline("")
+        box.expect(r"Enter an option: ")
+        time.sleep(10)
+    assert "Asterisk     running" in screen, screen
+    assert "version 22." in screen, screen
+    assert "jns-agid: active" in screen and "jns-web: active" in screen, screen
+    assert "Disk /data" in screen and "10.0.2.15" in screen, screen
+    box.sendline("")
+    box.expect(r"Enter an option: ")
+
+
+def test_admin_sets_panel_password_over_https(box):
+    from playwright.sync_api import expect, sync_playwright
+    box.wait_panel(timeout=BOOT_TIMEOUT)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        try:
+            page = browser.new_context(ignore_https_errors=True, locale="en-US").new_page()
+            page.set_default_timeout(60_000)
+            page.goto(box.panel_url + "/")
+            assert page.url.endswith("/setup")
+            page.fill("#username", "admin")
+            page.fill("#password", ADMIN_PW)
+            page.fill("#password2", ADMIN_PW)
+            page.click("button.primary")
+            expect(page.locator(".stats")).to_contain_text("22.10.")
+            cookie = next(c for c in page.context.cookies() if c["name"] == "jns_session")
+            assert cookie["secure"] and cookie["httpOnly"]
+        finally:
+            browser.close()
+
+
+def shell(box: VM, command: str, timeout: float = 120) -> str:
+    """Run a command in the console's shell (menu option 10 must be open)."""
+    marker = f"END{int(time.monotonic() * 1000) % 100000}"
+    box.sendline(f"{command}; echo {marker}-$?")
+    out = box.expect(rf"{marker}-(\d+)", timeout=timeout)
+    assert out.group(1) == "0", f"{command!r} failed:\n{out.string[-2000:]}"
+    return out.string
+
+
+def test_sip_call_into_the_box_reaches_ivr_and_queue(box, sipp):
+    agent_port = free_port()
+    box.sendline("10")
+    box.expect(r"[#$] ", timeout=60)
+    # the host is the carrier (10.0.2.2 in qemu's user network) and agent 101's phone
+    shell(box, f"jns trunk-add carrier 10.0.2.2 && jns agent-contact 101 sip:101@10.0.2.2:{agent_port}")
+    agent = sipp.agent(agent_port, talk_ms=2000)
+    time.sleep(0.5)
+    result = sipp.call(box.sip_port, did="100", digit="1", dtmf_delay_ms=3000, timeout_s=120)
+    assert result.returncode == 0, result.stdout[-3000:]
+    agent.wait(timeout=60)
+    assert agent.returncode == 0
+    out = shell(box, "grep -E 'ENTERQUEUE|CONNECT|COMPLETE' /data/jns/asterisk/log/queue_log")
+    assert "|support|" in out and "|CONNECT|" in out and "|COMPLETEAGENT|" in out, out
+    # on its first boot the data partition took the rest of the (6 GB) disk
+    shell(box, "test $(df -BM --output=size /data | tail -1 | tr -dc 0-9) -gt 4000")
+    # the root slot is read-only; /var is writable (overlay on /data)
+    shell(box, "! touch /usr/jns-rw-test 2>/dev/null && touch /var/jns-rw-test")
+    box.sendline("exit")
+    box.expect(r"Enter an option: ", timeout=60)
