@@ -53,5 +53,15 @@ else:
     assert client.get("/login").status_code in (200, 302)
     print("OK webui")
 
+import os  # noqa: E402
+import subprocess  # noqa: E402
+
+env = dict(os.environ, JNS_DATA=tmp, JNS_NETWORK_DIR=f"{tmp}/net", JNS_FACTORY_RESET_FLAG=f"{tmp}/no-flag")
+out = subprocess.run([sys.executable, "-m", "appliance.console", "apply-network"], env=env,
+                     capture_output=True, text=True)
+assert out.returncode == 0, out.stdout + out.stderr
+assert "DHCP=yes" in open(f"{tmp}/net/10-jns.network").read()
+print("OK console")
+
 from asterisk import manager  # noqa: E402,F401  (pyst2 imports on 3.14)
 print("OK pyst2")

@@ -23,5 +23,5 @@ def test_box_code_runs_on_forky_python(tmp_path):
     out = subprocess.run(["unshare", "--mount", "sh", "-c", script],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
-    for step in ("OK store", "OK render", "OK fastagi", "OK users", "OK pyst2"):
+    for step in ("OK store", "OK render", "OK fastagi", "OK users", "OK webui", "OK console", "OK pyst2"):
         assert step in out.stdout, out.stdout
