@@ -128,4 +128,6 @@ def test_sip_call_into_the_box_reaches_ivr_and_queue(box, sipp):
     # the root slot is read-only; /var is writable (overlay on /data)
     shell(box, "! touch /usr/jns-rw-test 2>/dev/null && touch /var/jns-rw-test")
     box.sendline("exit")
+    box.expect(r"Back from the shell", timeout=60)
+    box.sendline("")
     box.expect(r"Enter an option: ", timeout=60)
