@@ -3,7 +3,7 @@
 # Only missing packages are installed, so a second run costs a second.
 set -euo pipefail
 pkgs=(mmdebstrap uidmap arch-test debian-archive-keyring sip-tester sox util-linux
-      python3 python3-venv chromium iputils-ping
+      python3 python3-venv chromium iputils-ping openssl openssh-client
       # the disk image and booting it
       fdisk dosfstools mtools e2fsprogs grub-pc-bin grub-efi-amd64-bin grub2-common zstd
       qemu-system-x86 qemu-utils ovmf)
