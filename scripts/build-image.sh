@@ -15,6 +15,7 @@ cache=${JNS_CACHE:-/var/cache/jns-pbx}
 out="$here/images"
 work="$here/build/image"
 version=${JNS_VERSION:-$(cd "$here" && git describe --always --dirty 2>/dev/null || echo dev)}
+. "$here/scripts/lib.sh"
 
 "$here/scripts/build-rootfs.sh"
 base=$(readlink -f "$here/build/rootfs")
@@ -43,7 +44,7 @@ Description: DAHDI kernel modules prebuilt for $kver
 EOF
     printf '#!/bin/sh\nset -e\n[ "$1" = configure ] && depmod -a %s || true\n' "$kver" > "$pkg/DEBIAN/postinst"
     chmod 755 "$pkg/DEBIAN/postinst"
-    dpkg-deb --root-owner-group -Zxz --build "$pkg" "$moddeb.tmp" >/dev/null
+    SOURCE_DATE_EPOCH=0 dpkg-deb --root-owner-group -Zxz --build "$pkg" "$moddeb.tmp" >/dev/null
     mv "$moddeb.tmp" "$moddeb"
     rm -rf "$pkg"
 fi
@@ -52,14 +53,15 @@ fi
 # dahdi and asterisk-dahdi come last, after jns-dahdi-modules, so apt takes that package
 # for "dahdi-dkms | dahdi-source" instead of pulling the compiler in.
 late="dahdi asterisk-dahdi"
-pkgs=$(cat "$here/rootfs/packages.txt" "$here/rootfs/image-packages.txt" | grep -v '^\s*#' | grep -v '^\s*$' \
+pkgs=$(package_list "$here/rootfs/packages.txt" "$here/rootfs/image-packages.txt" | tr , '\n' \
        | grep -vxE "$(echo $late | tr ' ' '|')" | paste -sd, -)
-key=$( (cat "$here/rootfs/packages.txt" "$here/rootfs/image-packages.txt"; sha256sum "$moddeb"; sed -n '/^# -- 2/,/^# -- 3/p' "$0") | sha256sum | cut -c1-16)
+# Bump IMAGE_RECIPE when the steps below change; the package lists are hashed anyway.
+IMAGE_RECIPE=1
+key=$( (cat "$here/rootfs/packages.txt" "$here/rootfs/image-packages.txt"; echo "$modver recipe $IMAGE_RECIPE") \
+       | sha256sum | cut -c1-16)
 imgroot="$cache/image-rootfs-$key"
 if [ ! -f "$imgroot/.complete" ]; then
-    mirror=$(grep -rhoE '^(URIs:|deb) *[^ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources 2>/dev/null \
-             | awk '{print $2}' | grep -E '/debian/?$' | head -1 || true)
-    [ -n "$mirror" ] || { echo "no Debian mirror found in /etc/apt sources" >&2; exit 1; }
+    mirror=$(debian_mirror)
     echo "building image rootfs $imgroot (forky, kernel $kver)"
     rm -rf "$imgroot.tmp"
     mmdebstrap --variant=apt --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \

@@ -2,21 +2,21 @@
 # Build (or reuse) the appliance root filesystem from Debian forky with mmdebstrap.
 #
 # The result is cached outside the clone, keyed by a hash of rootfs/packages.txt and
-# this script, so CI and later runs on the same machine reuse it; build/rootfs is a
+# the RECIPE number below, so CI and later runs on the same machine reuse it; build/rootfs is a
 # symlink to the cached tree.  A new machine builds it from scratch (~2-3 min).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cache=${JNS_CACHE:-/var/cache/jns-pbx}
-pkgs=$(grep -v '^\s*#' "$here/rootfs/packages.txt" | grep -v '^\s*$' | paste -sd, -)
-key=$(cat "$here/rootfs/packages.txt" "$0" | sha256sum | cut -c1-16)
+. "$here/scripts/lib.sh"
+# Bump RECIPE when the way the tree is made changes; the package list is hashed anyway.
+RECIPE=1
+pkgs=$(package_list "$here/rootfs/packages.txt")
+key=$( (cat "$here/rootfs/packages.txt"; echo "recipe $RECIPE") | sha256sum | cut -c1-16)
 dest="$cache/rootfs-$key"
 mkdir -p "$here/build" "$cache"
 
 if [ ! -f "$dest/.complete" ]; then
-    # The mirror comes from the host's own apt sources; no host name lives in the repo.
-    mirror=$(grep -rhoE '^(URIs:|deb) *[^ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources 2>/dev/null \
-             | awk '{print $2}' | grep -E '/debian/?$' | head -1 || true)
-    [ -n "$mirror" ] || { echo "no Debian mirror found in /etc/apt sources" >&2; exit 1; }
+    mirror=$(debian_mirror)
     echo "building rootfs $dest from $mirror (forky)"
     rm -rf "$dest.tmp"
     mmdebstrap --variant=apt --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
