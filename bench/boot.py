@@ -38,7 +38,7 @@ IMAGE = ROOT / "images" / "jns-pbx-x86_64.img"
 BARE_PACKAGES = ["asterisk", "asterisk-modules", "asterisk-core-sounds-en-gsm", "linux-image-amd64",
                  "initramfs-tools", "systemd-sysv", "udev", "kmod", "mount", "iproute2", "procps"]
 CONSOLE_PW = "bench-console-pass"
-TIMEOUT = 900
+TIMEOUT = 600
 
 # Run inside a guest: RSS (KiB) and CPU (usec) per service cgroup, and /proc/stat totals.
 PROBE = r"""
@@ -86,7 +86,7 @@ def bare_image(work: Path) -> Path:
 
 
 def sip_answers(port: int) -> bool:
-    msg = (f"OPTIONS sip:probe@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK{time.time_ns()}\r\n"
+    msg = (f"OPTIONS sip:probe@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bK{time.time_ns()}\r\n"
            "From: <sip:bench@127.0.0.1>;tag=1\r\nTo: <sip:probe@127.0.0.1>\r\n"
            f"Call-ID: {time.time_ns()}@bench\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:

@@ -1,0 +1,1 @@
+"""Benchmarks of the appliance on this host (`make bench`); results go to build/bench/*.json."""
