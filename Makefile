@@ -26,10 +26,10 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
-rootfs: deps
+rootfs: deps venv
 	scripts/build-rootfs.sh
 
-image: deps
+image: deps venv
 	scripts/build-image.sh
 
 run: image venv

@@ -85,7 +85,8 @@ root="$work/root"
 cp -a "$imgroot" "$root"
 rm -f "$root/.complete"
 pydir=/usr/lib/python3/dist-packages
-pip install --quiet --no-deps --no-compile --target "$root$pydir" pyst2==0.5.1 2>&1 | grep -v "as the 'root' user" || true
+PIP_ROOT_USER_ACTION=ignore pip_cmd install --quiet --no-deps --no-compile --target "$root$pydir" pyst2==0.5.1
+test -f "$root$pydir/asterisk/manager.py"
 rm -rf "$root$pydir"/*.dist-info/RECORD
 (cd "$here" && tar --exclude=__pycache__ -cf - appliance) | tar -xf - -C "$root$pydir"
 cp -a "$here/rootfs/overlay/." "$root/"

@@ -24,7 +24,7 @@ if [ ! -f "$dest/.complete" ]; then
         --include="$pkgs" forky "$dest.tmp" "deb $mirror forky main"
     # pyst2 is not packaged in Debian; it is pure Python, so the host's pip can place it.
     pydir=$(ls -d "$dest.tmp"/usr/lib/python3.*/ | head -1)
-    pip install --quiet --no-deps --no-compile --target "$dest.tmp/usr/local/lib/$(basename "$pydir")/dist-packages" pyst2==0.5.1
+    PIP_ROOT_USER_ACTION=ignore pip_cmd install --quiet --no-deps --no-compile --target "$dest.tmp/usr/local/lib/$(basename "$pydir")/dist-packages" pyst2==0.5.1
     chroot "$dest.tmp" dpkg-query -W -f='${Package}\t${Version}\n' > "$dest.tmp/.packages.tsv"
     touch "$dest.tmp/.complete"
     mv "$dest.tmp" "$dest"

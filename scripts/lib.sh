@@ -13,3 +13,11 @@ debian_mirror() {
 package_list() {
     grep -hv '^\s*#' "$@" | grep -v '^\s*$' | paste -sd, -
 }
+
+# pip for placing pure-Python packages (pyst2) into a root tree: the project's venv
+# (make builds it first), else the host's.
+pip_cmd() {
+    local here
+    here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    if [ -x "$here/.venv/bin/pip" ]; then "$here/.venv/bin/pip" "$@"; else python3 -m pip "$@"; fi
+}
