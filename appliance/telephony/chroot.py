@@ -8,7 +8,6 @@ untouched.  On the box Asterisk runs natively under systemd; this module is not 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -131,6 +130,3 @@ def _child_pid(pid: int) -> int:
         time.sleep(0.05)
     raise ProcessLookupError(f"unshare {pid} has no child")
 
-
-def have_tools() -> list[str]:
-    return [t for t in ("unshare", "nsenter", "chroot", "mount") if shutil.which(t) is None]

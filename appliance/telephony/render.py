@@ -72,10 +72,6 @@ class Layout:
     def etc(self) -> str:
         return f"{self.root}/etc/current"
 
-    @property
-    def recordings(self) -> str:
-        return f"{self.root}/spool/monitor"
-
 
 def _ini(sections: list[tuple[str, list[tuple[str, object]]]]) -> str:
     out = []
