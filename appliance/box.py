@@ -69,23 +69,39 @@ def prepare() -> None:
 
 def _grow_data_partition(mountpoint: str = "/data") -> None:
     """The image's data partition is small; on the first boot it takes the rest of the disk
-    (the last partition, grown online: sfdisk, partx, resize2fs)."""
+    (the last partition, grown online: sfdisk, partx, resize2fs).  Facts come from sysfs,
+    which the kernel fills before any service starts (lsblk may ask udev, which may still
+    be busy this early).  Retried, since udev can hold the disk for a moment after sfdisk
+    writes the table; a box that fails here still works and tries again next boot."""
     out = subprocess.run(["findmnt", "-no", "SOURCE", mountpoint], capture_output=True, text=True)
     part = out.stdout.strip()
     if not part.startswith("/dev/"):
         return
-    info = subprocess.run(["lsblk", "-bnro", "PKNAME,PARTN,SIZE,START", part], capture_output=True,
-                          text=True, check=True).stdout.split()
-    disk, partn = f"/dev/{info[0]}", info[1]
-    disk_bytes = int(Path(f"/sys/class/block/{info[0]}/size").read_text()) * 512
-    end = (int(Path(f"/sys/class/block/{Path(part).name}/start").read_text()) * 512 + int(info[2]))
+    sys_part = Path("/sys/class/block") / Path(part).name
+    partn = (sys_part / "partition").read_text().strip()
+    sys_disk = sys_part.resolve().parent
+    disk = f"/dev/{sys_disk.name}"
+    disk_bytes = int((sys_disk / "size").read_text()) * 512
+    end = (int((sys_part / "start").read_text()) + int((sys_part / "size").read_text())) * 512
     if disk_bytes - end < 64 * 2**20:
         return
-    subprocess.run(["sfdisk", "-q", "--relocate", "gpt-bak-std", disk], check=True)
-    subprocess.run(["sfdisk", "-q", "--no-reread", "--no-tell-kernel", "-N", partn, disk],
-                   input=", +\n", text=True, check=True)
-    subprocess.run(["partx", "-u", "--nr", partn, disk], check=True)
-    subprocess.run(["resize2fs", part], check=True, capture_output=True)
+    for attempt in range(5):
+        try:
+            subprocess.run(["sfdisk", "-q", "--relocate", "gpt-bak-std", disk], check=True,
+                           capture_output=True, text=True)
+            subprocess.run(["sfdisk", "-q", "--no-reread", "--no-tell-kernel", "-N", partn, disk],
+                           input=", +\n", text=True, check=True, capture_output=True)
+            subprocess.run(["partx", "-u", "--nr", partn, disk], check=True,
+                           capture_output=True, text=True)
+            subprocess.run(["resize2fs", part], check=True, capture_output=True, text=True)
+            break
+        except subprocess.CalledProcessError as exc:
+            log.warning("growing %s, attempt %d: %s: %s", part, attempt + 1, exc.cmd[0],
+                        (exc.stderr or "").strip())
+            if attempt == 4:
+                raise
+            subprocess.run(["udevadm", "settle", "--timeout=10"], check=False)
+            time.sleep(1 + attempt)
     log.info("data partition %s grown to the end of %s", part, disk)
 
 

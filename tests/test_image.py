@@ -8,6 +8,7 @@ Needs `make image` (the README's `make test` builds it).
 """
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -124,7 +125,9 @@ def test_sip_call_into_the_box_reaches_ivr_and_queue(box, sipp):
     out = shell(box, "grep -E 'ENTERQUEUE|CONNECT|COMPLETE' /data/jns/asterisk/log/queue_log")
     assert "|support|" in out and "|CONNECT|" in out and "|COMPLETEAGENT|" in out, out
     # on its first boot the data partition took the rest of the (6 GB) disk
-    shell(box, "test $(df -BM --output=size /data | tail -1 | tr -dc 0-9) -gt 4000")
+    out = shell(box, "echo DATA_MB=$(df -BM --output=size /data | tail -1 | tr -dc 0-9); lsblk -b; "
+                     "journalctl -b -u jns-firstboot --no-pager | tail -20")
+    assert int(re.search(r"DATA_MB=(\d+)", out).group(1)) > 4000, out
     # the root slot is read-only; /var is writable (overlay on /data)
     shell(box, "! touch /usr/jns-rw-test 2>/dev/null && touch /var/jns-rw-test")
     box.sendline("exit")

@@ -30,7 +30,7 @@ def test_newer_schema_is_refused_with_advice(tmp_path):
 
 def test_bad_values_are_rejected_with_the_reason(tmp_path):
     db = store.open_db(tmp_path / "jns.db")
-    with pytest.raises(store.StoreError, match="queues"):
+    with pytest.raises(store.StoreError, match="queue name"):
         config.add_queue(db, "Bad Name!", "x")
     with pytest.raises(store.StoreError, match="no agent with extension"):
         config.add_queue(db, "sales", "Sales", members=["999"])

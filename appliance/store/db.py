@@ -109,6 +109,143 @@ MIGRATIONS: list[str] = [
         context TEXT NOT NULL DEFAULT 'from-trunk'
     );
     """,
+    # 2: the inbound call center (issue 4): IVR destinations, prompts per language, opening
+    # hours, caller rules (language, VIP, routing, PIN), blacklist, queue overflow and
+    # announcements, recording index and audit.
+    """
+    CREATE TABLE ivr_options_v2 (
+        menu_id INTEGER NOT NULL REFERENCES ivr_menus(id) ON DELETE CASCADE,
+        key TEXT NOT NULL CHECK (key IN ('0','1','2','3','4','5','6','7','8','9','*','#')),
+        action TEXT NOT NULL CHECK (action IN ('menu', 'queue', 'extension', 'external',
+            'voicemail', 'announcement', 'hangup', 'language', 'pin', 'operator')),
+        target TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (menu_id, key)
+    );
+    INSERT INTO ivr_options_v2 SELECT menu_id, key, action, target FROM ivr_options;
+    DROP TABLE ivr_options;
+    ALTER TABLE ivr_options_v2 RENAME TO ivr_options;
+    ALTER TABLE ivr_menus ADD COLUMN title TEXT NOT NULL DEFAULT '';
+    -- where a timeout / an invalid key leads; NULL: ask again, after max_tries the fallback
+    ALTER TABLE ivr_menus ADD COLUMN timeout_action TEXT;
+    ALTER TABLE ivr_menus ADD COLUMN timeout_target TEXT NOT NULL DEFAULT '';
+    ALTER TABLE ivr_menus ADD COLUMN invalid_action TEXT;
+    ALTER TABLE ivr_menus ADD COLUMN invalid_target TEXT NOT NULL DEFAULT '';
+    CREATE TABLE prompts (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL CHECK (name GLOB '[a-z0-9_-]*' AND length(name) > 0),
+        lang TEXT NOT NULL CHECK (lang IN ('pl', 'en')),
+        source TEXT NOT NULL CHECK (source IN ('upload', 'tts', 'phone')),
+        text TEXT NOT NULL DEFAULT '',
+        seconds REAL NOT NULL DEFAULT 0,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (name, lang)
+    );
+    CREATE TABLE schedules (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE CHECK (name GLOB '[a-z0-9_-]*' AND length(name) > 0),
+        title TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE schedule_hours (
+        schedule_id INTEGER NOT NULL REFERENCES schedules(id) ON DELETE CASCADE,
+        weekday INTEGER NOT NULL CHECK (weekday BETWEEN 0 AND 6),
+        opens TEXT NOT NULL CHECK (opens GLOB '[0-2][0-9]:[0-5][0-9]'),
+        closes TEXT NOT NULL CHECK (closes GLOB '[0-2][0-9]:[0-5][0-9]' AND closes > opens)
+    );
+    CREATE TABLE schedule_holidays (
+        schedule_id INTEGER NOT NULL REFERENCES schedules(id) ON DELETE CASCADE,
+        -- YYYY-MM-DD for one day, MM-DD for every year
+        day TEXT NOT NULL CHECK (day GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]'
+                                 OR day GLOB '[01][0-9]-[0-3][0-9]'),
+        title TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (schedule_id, day)
+    );
+    CREATE TABLE inbound_routes_v2 (
+        id INTEGER PRIMARY KEY,
+        did TEXT NOT NULL UNIQUE CHECK (did GLOB '[0-9+]*' AND length(did) > 0),
+        title TEXT NOT NULL DEFAULT '',
+        action TEXT NOT NULL,
+        target TEXT NOT NULL DEFAULT '',
+        lang TEXT CHECK (lang IN ('pl', 'en')),
+        schedule_id INTEGER REFERENCES schedules(id) ON DELETE RESTRICT,
+        closed_action TEXT,
+        closed_target TEXT NOT NULL DEFAULT ''
+    );
+    INSERT INTO inbound_routes_v2 (id, did, action, target)
+        SELECT id, did, CASE action WHEN 'ivr' THEN 'menu' ELSE action END, target
+        FROM inbound_routes;
+    DROP TABLE inbound_routes;
+    ALTER TABLE inbound_routes_v2 RENAME TO inbound_routes;
+    -- who calls: known customers (exact number) and number ranges (prefix)
+    CREATE TABLE caller_rules (
+        id INTEGER PRIMARY KEY,
+        pattern TEXT NOT NULL CHECK (pattern GLOB '[0-9+]*' AND length(pattern) > 0),
+        match TEXT NOT NULL DEFAULT 'exact' CHECK (match IN ('exact', 'prefix')),
+        did TEXT,                       -- only for calls to this number; NULL: any
+        name TEXT NOT NULL DEFAULT '',
+        lang TEXT CHECK (lang IN ('pl', 'en')),
+        vip INTEGER NOT NULL DEFAULT 0 CHECK (vip IN (0, 1)),
+        action TEXT,                    -- NULL: the dialled number's route
+        target TEXT NOT NULL DEFAULT '',
+        pin_hash TEXT,                  -- for IVR PIN verification
+        UNIQUE (pattern, match, did)
+    );
+    CREATE TABLE blacklist (
+        id INTEGER PRIMARY KEY,
+        pattern TEXT NOT NULL CHECK (pattern GLOB '[0-9+]*' AND length(pattern) > 0),
+        match TEXT NOT NULL DEFAULT 'exact' CHECK (match IN ('exact', 'prefix')),
+        note TEXT NOT NULL DEFAULT '',
+        created_at INTEGER NOT NULL,
+        UNIQUE (pattern, match)
+    );
+    CREATE TABLE blocked_calls (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        uniqueid TEXT NOT NULL,
+        caller TEXT NOT NULL,
+        did TEXT NOT NULL,
+        rule_id INTEGER REFERENCES blacklist(id) ON DELETE SET NULL
+    );
+    CREATE INDEX blocked_calls_at ON blocked_calls(at);
+    CREATE TABLE pin_failures (
+        caller TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX pin_failures_caller ON pin_failures(caller, at);
+    ALTER TABLE queues ADD COLUMN max_callers INTEGER NOT NULL DEFAULT 0
+        CHECK (max_callers BETWEEN 0 AND 1000);
+    -- where callers go when the wait is over, the queue is full or nobody can answer
+    ALTER TABLE queues ADD COLUMN overflow_action TEXT;
+    ALTER TABLE queues ADD COLUMN overflow_target TEXT NOT NULL DEFAULT '';
+    ALTER TABLE queues ADD COLUMN announce_position INTEGER NOT NULL DEFAULT 1
+        CHECK (announce_position IN (0, 1));
+    ALTER TABLE queues ADD COLUMN announce_holdtime INTEGER NOT NULL DEFAULT 1
+        CHECK (announce_holdtime IN (0, 1));
+    ALTER TABLE queues ADD COLUMN announce_frequency INTEGER NOT NULL DEFAULT 30
+        CHECK (announce_frequency BETWEEN 0 AND 600);
+    CREATE TABLE recordings (
+        id INTEGER PRIMARY KEY,
+        uniqueid TEXT NOT NULL UNIQUE,
+        path TEXT NOT NULL,             -- relative to the recordings directory
+        started_at REAL NOT NULL,
+        direction TEXT NOT NULL CHECK (direction IN ('in', 'out', 'internal')),
+        caller TEXT NOT NULL DEFAULT '',
+        called TEXT NOT NULL DEFAULT '',
+        queue TEXT NOT NULL DEFAULT '',
+        agent TEXT NOT NULL DEFAULT '',  -- agent extension
+        seconds REAL NOT NULL DEFAULT 0,
+        archived_at REAL
+    );
+    CREATE INDEX recordings_started ON recordings(started_at);
+    CREATE INDEX recordings_agent ON recordings(agent, started_at);
+    CREATE TABLE recording_audit (
+        id INTEGER PRIMARY KEY,
+        recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,
+        username TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('play', 'download', 'delete', 'archive')),
+        at REAL NOT NULL,
+        remote_addr TEXT NOT NULL DEFAULT ''
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
