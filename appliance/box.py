@@ -24,6 +24,8 @@ from pathlib import Path
 from . import sdnotify
 from .store import config, db as store
 from .telephony import agi, render
+from .telephony.ami import AMIClient
+from .telephony.apply import ConfigApplier
 
 log = logging.getLogger("jns.box")
 
@@ -151,13 +153,18 @@ def render_config() -> Path:
 def run_agid() -> None:
     db = store.open_db(DB_PATH)
     lay = layout(db)
-    server = agi.FastAGIServer((lay.agi_host, lay.agi_port), agi.Services(db))
+    server = agi.FastAGIServer((lay.agi_host, lay.agi_port),
+                               agi.Services(db, asterisk_root=lay.root))
     thread = agi.serve_in_thread(server)
+    # panel saves reach Asterisk from here (the web layer never talks to Asterisk)
+    ami = AMIClient("127.0.0.1", lay.ami_port, lay.ami_user, lay.ami_secret, name="agid").start()
+    applier = ConfigApplier(store.open_db(DB_PATH), lay, ASTERISK_ROOT / "etc", ami,
+                            after_install=lambda _gen: _chown_tree(ASTERISK_ROOT / "etc")).start()
     sdnotify.notify("READY=1", f"STATUS=FastAGI on {lay.agi_host}:{lay.agi_port}")
     interval = sdnotify.watchdog_interval() or 10
     while thread.is_alive():
         sdnotify.notify("WATCHDOG=1", f"STATUS={server.calls} calls, {server.failures} failed, "
-                                      f"{server.active} now")
+                                      f"{server.active} now; {applier.applied} config changes")
         time.sleep(interval)
     sys.exit("FastAGI server thread ended")
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from .store import config, db as store
 from .telephony import agi, render
 from .telephony.ami import AMIClient
+from .telephony.apply import ConfigApplier
 from .telephony.chroot import CHROOT_ROOT, ChrootAsterisk, default_rootfs
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class DevBox:
         self.asterisk = ChrootAsterisk(rootfs or default_rootfs(), self.workdir / "asterisk", self.layout)
         self.agi_server: agi.FastAGIServer | None = None
         self.ami: AMIClient | None = None
+        self.applier: ConfigApplier | None = None
 
     def apply_config(self) -> None:
         """Render the database into Asterisk's files and, if Asterisk runs, reload it."""
@@ -69,8 +71,10 @@ class DevBox:
 
     def start(self) -> "DevBox":
         self.apply_config()
-        self.agi_server = agi.FastAGIServer(("127.0.0.1", self.layout.agi_port),
-                                            agi.Services(store.open_db(self.db_path)))
+        self.agi_server = agi.FastAGIServer(
+            ("127.0.0.1", self.layout.agi_port),
+            agi.Services(store.open_db(self.db_path), asterisk_root=self.layout.root,
+                         host_root=str(self.asterisk.dir)))
         agi.serve_in_thread(self.agi_server)
         self.asterisk.start()
         self.asterisk.wait_fully_booted(timeout=60)
@@ -78,9 +82,14 @@ class DevBox:
                              self.layout.ami_secret, name="devbox").start()
         if not self.ami.wait_connected(20):
             raise RuntimeError(f"AMI did not come up on port {self.layout.ami_port}: {self.ami.last_error}")
+        # what the panel saves reaches Asterisk as it would on the box
+        self.applier = ConfigApplier(store.open_db(self.db_path), self.layout,
+                                     self.asterisk.etc_parent, self.ami).start()
         return self
 
     def stop(self) -> None:
+        if self.applier:
+            self.applier.stop()
         if self.ami:
             self.ami.close()
         self.asterisk.stop()
@@ -90,7 +99,7 @@ class DevBox:
 
     def web_env(self) -> dict[str, str]:
         """Environment for the panel (appliance.webui.wsgi) to reach this box."""
-        return {"JNS_DB": str(self.db_path), "JNS_AMI_PORT": str(self.layout.ami_port),
+        return {"JNS_DB": str(self.db_path), "JNS_ASTERISK_DIR": str(self.asterisk.dir), "JNS_AMI_PORT": str(self.layout.ami_port),
                 "JNS_AMI_USER": self.layout.ami_user, "JNS_AMI_SECRET": self.layout.ami_secret}
 
     def log_text(self) -> str:

@@ -66,22 +66,22 @@ def test_malformed_environment_gets_hangup_and_clear_error(server, caplog, lines
     assert got == ["HANGUP"]
     assert any("malformed input" in r.message and why in r.message for r in caplog.records), caplog.text
     # the server still serves a good call afterwards
-    good = talk(server.port, ENV + [""], {"GET VARIABLE": "200 result=0", "GET DATA": "200 result=1"})
-    assert good[0].startswith("GET VARIABLE")
+    good = talk(server.port, ENV + [""], {"GET FULL VARIABLE": "200 result=0", "GET DATA": "200 result=1"})
+    assert good[0].startswith("GET FULL VARIABLE")
 
 
 def test_garbage_result_line_mid_call_gets_hangup(server, caplog):
     with caplog.at_level(logging.ERROR, logger="appliance.telephony.agi"):
-        got = talk(server.port, ENV + [""], {"GET VARIABLE": "banana split"})
+        got = talk(server.port, ENV + [""], {"GET FULL VARIABLE": "banana split"})
     assert got[-1] == "HANGUP"
     assert "expected an AGI result line" in caplog.text
 
 
 def test_good_session_decides_queue_for_key_1(server):
     got = talk(server.port, ENV + [""], {
-        "GET VARIABLE": "200 result=0", "GET DATA": "200 result=1",
+        "GET FULL VARIABLE": "200 result=1 (|)", "GET DATA": "200 result=1",
         "SET VARIABLE": "200 result=1"})
-    assert got[:2] == ['GET VARIABLE "JNS_IVR_PATH"', "GET DATA hello-world 5000 1"]
+    assert got[:2] == ['GET FULL VARIABLE "${JNS_IVR_PATH}|${JNS_LANG}"', "GET DATA hello-world 5000 1"]
     assert 'SET VARIABLE "JNS_ACTION" "queue"' in got
     assert 'SET VARIABLE "JNS_TARGET" "support"' in got
 
@@ -111,7 +111,8 @@ def test_many_simultaneous_callers_are_served_at_once(devbox, sipp):
     rcs = [p.wait(timeout=90) for p in procs]
     assert rcs == [0] * 20, rcs
     deadline = time.monotonic() + 10
-    while devbox.agi_server.calls < 20 and time.monotonic() < deadline:
+    while devbox.agi_server.by_script.get("recorded", 0) < 20 and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert devbox.agi_server.calls == 20 and devbox.agi_server.failures == 0
+    assert devbox.agi_server.by_script == {"route": 20, "ivr": 20, "recorded": 20}
+    assert devbox.agi_server.failures == 0
     assert devbox.agi_server.peak_active >= 10, f"at most {devbox.agi_server.peak_active} at once"

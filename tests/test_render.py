@@ -45,8 +45,12 @@ def test_empty_ami_secret_is_refused(tmp_path):
 def test_unrouted_numbers_still_reach_someone(tmp_path):
     _, s = snap(tmp_path)
     text = render.render_files(s, render.Layout(ami_secret="x"))["extensions.conf"]
-    catch_all = text.split("exten => _[+0-9s].,1")[1].split("\n\n")[0]
-    assert "Answer()" in catch_all and "Goto(jns-ivr,main,1)" in catch_all
+    inbound = text.split("[jns-inbound]\n")[1].split("\n\n")[0]
+    assert inbound.startswith("exten => _[+0-9]!,1,") and "Answer()" in inbound
+    assert "Goto(jns-static-route,${EXTEN},1)" in inbound   # when the route service is away
+    static = text.split("[jns-static-route]\n")[1].split("\n\n")[0]
+    assert "exten => _[+0-9]!,1,Goto(jns-ivr,main,1)" in static
+    assert "exten => s,1,Goto(jns-ivr,main,1)" in static
 
 
 def _installer(parent: str, seed: int) -> None:

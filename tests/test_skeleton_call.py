@@ -62,7 +62,10 @@ def test_call_through_ivr_to_queue_is_answered_logged_and_recorded(devbox, sipp,
     assert abs(talk_s - TALK_MS / 1000) <= 1, f"talk time {talk_s}s vs agent's {TALK_MS} ms"
 
     # The IVR really decided (not the dialplan fallback)
-    assert devbox.agi_server.calls == 1 and devbox.agi_server.failures == 0
+    # The route service and the IVR really decided (not the dialplan fallbacks), and the
+    # recording went into the index
+    assert devbox.agi_server.by_script == {"route": 1, "ivr": 1, "recorded": 1}
+    assert devbox.agi_server.failures == 0
 
     # CDR: the answered leg of this call with the right disposition and billsec
     rows = wait_for(lambda: [r for r in cdr_rows(devbox) if uniqueid in r and "ANSWERED" in r])

@@ -47,6 +47,7 @@ class FastAGI(pyst_agi.AGI):
         self.stderr = _NullStream()
         self._got_sighup = False
         self.hung_up = False
+        self.allow_dead = False   # hangup handlers still read variables of a gone channel
         self.env: dict[str, str] = {}
         self._get_agi_env()
 
@@ -74,7 +75,7 @@ class FastAGI(pyst_agi.AGI):
         raise AGIProtocolError(f"AGI environment longer than {MAX_ENV_LINES} lines")
 
     def test_hangup(self) -> None:
-        if self.hung_up:
+        if self.hung_up and not self.allow_dead:
             raise pyst_agi.AGIHangup("caller hung up")
 
     def get_result(self, stdin=None):
@@ -150,11 +151,16 @@ class CallContext:
 
 
 class Services:
-    """Shared resources of the server (one database connection, guarded by a lock)."""
+    """Shared resources of the server: one database connection guarded by a lock, and
+    Asterisk's directory as Asterisk sees it (prompt paths it plays) and as this process
+    sees it (recordings it measures); the two differ only when Asterisk runs in a chroot."""
 
-    def __init__(self, db) -> None:
+    def __init__(self, db, *, asterisk_root: str = "/var/lib/jns/asterisk",
+                 host_root: str | None = None) -> None:
         self.db = db
         self.db_lock = threading.Lock()
+        self.asterisk_root = asterisk_root
+        self.host_root = host_root or asterisk_root
 
 
 def parse_request(env: dict[str, str]) -> tuple[str, list[str], dict[str, str]]:
@@ -231,6 +237,7 @@ class FastAGIServer(socketserver.ThreadingTCPServer):
         self.active = 0
         self.peak_active = 0   # most sessions served at the same moment
         self.durations: list[float] = []   # last 10 000 call durations, for benchmarks
+        self.by_script: dict[str, int] = {}   # sessions served per script (route, ivr, ...)
 
     def enter(self) -> None:
         with self.stats_lock:
@@ -245,6 +252,7 @@ class FastAGIServer(socketserver.ThreadingTCPServer):
         with self.stats_lock:
             self.calls += 1
             self.failures += 0 if ok else 1
+            self.by_script[script] = self.by_script.get(script, 0) + 1
             self.durations.append(seconds)
             if len(self.durations) > 10_000:
                 del self.durations[:5_000]

@@ -1,20 +1,86 @@
-"""The IVR menu handler: play a menu's prompt, read one key, decide where the call goes.
+"""The inbound call flow's decisions, made per call over FastAGI from the database.
 
-The menu (prompt, keys, timeout, tries, fallback) comes from the database.  The decision is
-returned to the dialplan as JNS_ACTION / JNS_TARGET; the key path is kept in JNS_IVR_PATH
-(inherited by the queue call, for reports).  Every way out of a menu leads somewhere the
-admin chose: a valid key, or the menu's fallback after max_tries timeouts / invalid keys.
+- `route`: before the call is answered.  Blacklist first (the call is rejected and logged),
+  then the caller rules (known numbers and prefixes: language, VIP, their own
+  destination), then the dialled number's route with its opening hours, and the recording
+  policy.  Results go to the dialplan as channel variables.
+- `ivr`: one menu: play its prompt in the caller's language, read a key, decide.  The
+  operator key works in every menu; language and PIN keys act and stay in the IVR.
+- `recorded`: a hangup handler puts the call's recording into the index.
+
+A decision is returned as JNS_ACTION / JNS_TARGET (see render.py's jns-route).  The key
+path is kept in JNS_IVR_PATH (inherited by the queue call, for reports).  Every way out of
+a menu leads somewhere the admin chose: a key, the timeout / invalid-key destination, or
+the menu's fallback after max_tries.  When this server cannot be reached the dialplan's
+rendered fallbacks take the call, so no caller is left unanswered.
 """
 from __future__ import annotations
 
+import datetime
 import logging
+import os
+import time
 
 from ..store import config
+from ..store.db import transaction
 from .agi import CallContext, FastAGI, handler
 
 log = logging.getLogger(__name__)
 
 INVALID_PROMPT = "pm-invalid-option"
+PIN_PROMPT = "vm-password"
+PIN_WRONG_PROMPT = "vm-incorrect"
+RECORDED_BYTES_PER_S = 16000   # 8 kHz 16-bit mono wav from MixMonitor
+WAV_HEADER = 44
+
+
+@handler("route")
+def route(agi: FastAGI, ctx: CallContext) -> None:
+    did = agi.env.get("agi_extension", "")
+    caller = agi.env.get("agi_callerid", "")
+    caller = "" if caller in ("unknown", "") else caller
+    with ctx.db_lock():
+        db = ctx.db
+        blocked = config.blacklist_match(db, caller) if caller else None
+        if blocked:
+            config.log_blocked_call(db, agi.env.get("agi_uniqueid", ""), caller, did, blocked["id"])
+        else:
+            cfg = config.settings(db)
+            rows = list(db.query("SELECT * FROM inbound_routes WHERE did = ?", [did]))
+            rule = config.caller_rule_for(db, caller, did) if caller else None
+            dest = None
+            if rule and rule["action"]:
+                dest = (rule["action"], rule["target"])
+            elif rows:
+                r = rows[0]
+                dest = (r["action"], r["target"])
+                if r["schedule_id"] and not config.is_open(db, r["schedule_id"],
+                                                           datetime.datetime.now()):
+                    dest = (r["closed_action"], r["closed_target"])
+            lang = (rule or {}).get("lang") or (rows[0]["lang"] if rows else None) \
+                or cfg["default_lang"]
+            mode = cfg["rec_mode"]
+            record = mode in ("all", "inbound") or (
+                mode == "list" and (config.record_numbers_match(cfg, caller)
+                                    or config.record_numbers_match(cfg, did)))
+            announcement = _prompt(ctx, dest[1], lang) if dest and dest[0] == "announcement" else None
+    if blocked:
+        log.info("blocked call from %s to %s (rule %s)", caller, did, blocked["pattern"])
+        agi.set_variable("JNS_ACTION", "blocked")
+        return
+    agi.set_variable("CHANNEL(language)", lang)
+    agi.set_variable("__JNS_LANG", lang)
+    if record:
+        agi.set_variable("__JNS_RECORD", "1")
+    if rule:
+        if rule["vip"]:
+            agi.set_variable("__JNS_VIP", "1")
+        if rule["match"] == "exact":
+            agi.set_variable("__JNS_VERIFIED", "number")
+        if rule["name"]:
+            agi.set_variable("CALLERID(name)", rule["name"])
+    if dest:
+        _decide(agi, dest[0], announcement or dest[1], path=None)
 
 
 @handler("ivr")
@@ -22,22 +88,120 @@ def ivr(agi: FastAGI, ctx: CallContext) -> None:
     name = ctx.args[0] if ctx.args else ctx.query.get("menu", "")
     with ctx.db_lock():
         menu = config.ivr_menu(ctx.db, name)
+        cfg = config.settings(ctx.db)
     if menu is None:
         log.error("IVR menu %r does not exist; the dialplan fallback takes the call", name)
         return
-    path = agi.get_variable("JNS_IVR_PATH") or ""
-    for _attempt in range(menu["max_tries"]):
-        key = agi.get_data(menu["prompt"], menu["timeout_s"] * 1000, 1)
+    # one round trip for both (each AGI command is one)
+    path, _, lang = (agi.get_full_variable("${JNS_IVR_PATH}|${JNS_LANG}") or "|").partition("|")
+    lang = lang or cfg["default_lang"]
+    tries = 0
+    while tries < menu["max_tries"]:
+        with ctx.db_lock():
+            prompt = _prompt(ctx, menu["prompt"], lang)
+        key = agi.get_data(prompt, menu["timeout_s"] * 1000, 1)
         if key in menu["options"]:
             action, target = menu["options"][key]
-            _decide(agi, action, target, f"{path}{name}:{key}/")
+        elif key and key == cfg["operator_key"]:
+            action, target = "operator", ""
+        elif not key and menu["timeout_action"]:
+            action, target, key = menu["timeout_action"], menu["timeout_target"], "t"
+        elif key and menu["invalid_action"]:
+            action, target = menu["invalid_action"], menu["invalid_target"]
+        else:
+            tries += 1
+            if key:
+                agi.stream_file(INVALID_PROMPT)
+            continue
+        path += f"{name}:{key}/"
+        if action == "language":
+            lang = target
+            agi.set_variable("CHANNEL(language)", lang)
+            agi.set_variable("__JNS_LANG", lang)
+            continue                      # the same menu again, in the chosen language
+        if action == "pin":
+            if _verify_pin(agi, ctx, cfg):
+                _decide(agi, "menu", target, path)
+            else:
+                _decide(agi, menu["fallback_action"], menu["fallback_target"], path + "pin-failed/")
             return
-        if key:
-            agi.stream_file(INVALID_PROMPT)
+        if action == "announcement":
+            with ctx.db_lock():
+                target = _prompt(ctx, target, lang)
+        _decide(agi, action, target, path)
+        return
     _decide(agi, menu["fallback_action"], menu["fallback_target"], f"{path}{name}:-/")
 
 
-def _decide(agi: FastAGI, action: str, target: str, path: str) -> None:
-    agi.set_variable("__JNS_IVR_PATH", path)
+def _prompt(ctx: CallContext, name: str, lang: str) -> str:
+    """What to play for a prompt name: our prompt file in the caller's language (else in
+    another language we have), or an Asterisk sound of that name."""
+    langs = config.prompt_langs(ctx.db, name)
+    if not langs:
+        return name
+    chosen = lang if lang in langs else langs[0]
+    return f"{ctx.services.asterisk_root}/prompts/{chosen}/{name}"
+
+
+def _verify_pin(agi: FastAGI, ctx: CallContext, cfg: dict) -> bool:
+    """The caller types the PIN of their number's caller rule; a few wrong PINs lock the
+    number out for a while (counted across calls), so PINs cannot be guessed by redialling."""
+    caller = agi.env.get("agi_callerid", "")
+    did = agi.env.get("agi_extension", "")
+    max_tries = int(cfg["pin_max_tries"])
+    window = int(cfg["pin_lockout_minutes"]) * 60
+    for _ in range(max_tries):
+        with ctx.db_lock():
+            failures = ctx.db.execute("SELECT count(*) FROM pin_failures WHERE caller = ? AND at > ?",
+                                      [caller, time.time() - window]).fetchone()[0]
+            rule = config.caller_rule_for(ctx.db, caller, did)
+        if failures >= max_tries:
+            log.warning("PIN check for %s refused: locked out after %d failures", caller, failures)
+            return False
+        pin = agi.get_data(PIN_PROMPT, 6000, 12)
+        if rule and rule["pin_hash"] and pin and config.check_pin(rule["pin_hash"], pin):
+            agi.set_variable("__JNS_VERIFIED", "pin")
+            return True
+        with ctx.db_lock(), transaction(ctx.db):
+            ctx.db.execute("INSERT INTO pin_failures(caller, at) VALUES (?, ?)", [caller, time.time()])
+        agi.stream_file(PIN_WRONG_PROMPT)
+    return False
+
+
+def _decide(agi: FastAGI, action: str, target: str, path: str | None) -> None:
+    if path is not None:
+        agi.set_variable("__JNS_IVR_PATH", path)
     agi.set_variable("JNS_TARGET", target)
     agi.set_variable("JNS_ACTION", action)
+
+
+@handler("recorded")
+def recorded(agi: FastAGI, ctx: CallContext) -> None:
+    """Index the recording of a call that just ended (runs in its hangup handler, on a
+    channel that is already gone: reading variables still works)."""
+    agi.allow_dead = True
+    rel = agi.get_variable("JNS_REC")
+    monitor = os.path.join(ctx.services.host_root, "spool", "monitor")
+    if not rel:
+        rel = agi.get_variable("JNS_ODREC")     # recorded on demand, if the agent asked
+        if not rel or not os.path.exists(os.path.join(monitor, rel)):
+            return
+    try:
+        size = os.path.getsize(os.path.join(monitor, rel))
+    except OSError:
+        size = WAV_HEADER
+    start = agi.get_variable("CDR(start,u)")
+    member = agi.get_variable("MEMBERINTERFACE") or ""
+    row = {
+        "uniqueid": agi.env.get("agi_uniqueid", ""), "path": rel,
+        "started_at": float(start) if start else time.time(),
+        "direction": agi.get_variable("JNS_DIRECTION") or "in",
+        "caller": agi.env.get("agi_callerid", ""), "called": agi.get_variable("JNS_DID") or "",
+        "queue": agi.get_variable("JNS_QUEUE") or "",
+        "agent": member.rpartition("/")[2],
+        "seconds": round(max(0, size - WAV_HEADER) / RECORDED_BYTES_PER_S, 1),
+    }
+    if row["direction"] not in ("in", "out", "internal"):
+        row["direction"] = "in"
+    with ctx.db_lock():
+        config.index_recording(ctx.db, **row)

@@ -37,7 +37,7 @@ codec_ulaw codec_alaw codec_gsm codec_a_mu codec_resample
 format_gsm format_wav format_wav_gsm format_pcm format_sln
 app_dial app_queue app_mixmonitor app_playback app_read app_confbridge app_chanspy app_stack
 app_verbose app_echo app_senddtmf app_exec app_record app_transfer app_originate
-app_playtones app_waituntil app_dtmfstore app_system app_chanisavail app_userevent
+app_voicemail app_playtones app_waituntil app_dtmfstore app_system app_chanisavail app_userevent
 bridge_simple bridge_native_rtp bridge_softmix bridge_holding bridge_builtin_features
 bridge_builtin_interval_features
 pbx_config func_strings func_logic func_callerid func_cdr func_channel func_global func_math
@@ -116,7 +116,7 @@ def _manager_conf(lay: Layout) -> str:
                      ("displayconnects", "no"), ("authlimit", 3), ("authtimeout", 10)]),
         (lay.ami_user, [("secret", lay.ami_secret), ("deny", "0.0.0.0/0.0.0.0"),
                         ("permit", "127.0.0.1/255.255.255.255"),
-                        ("read", "system,call,agent,user,config,dtmf,reporting,cdr,dialplan"),
+                        ("read", "system,call,agent,user,config,dtmf,reporting,cdr,dialplan,agi"),
                         ("write", "system,call,agent,user,config,command,reporting,originate")]),
     ])
 
@@ -167,82 +167,164 @@ def _pjsip_conf(snap: dict, lay: Layout) -> str:
     return _ini(sections)
 
 
-def _destination(action: str, target: str) -> str:
-    """Dialplan Goto() argument for an IVR/route destination."""
-    if action == "hangup":
+def _destination(action: str, target: str, snap: dict | None = None) -> str:
+    """Dialplan Goto() argument for a destination decided when rendering (fallbacks used
+    when the FastAGI server cannot be reached, closed hours, queue overflow)."""
+    if action == "operator" and snap is not None:
+        cfg = snap["settings"]
+        target = cfg["operator_target"] or (snap["queues"][0]["name"] if snap["queues"] else "")
+        return _destination(cfg["operator_action"], target) if target else "jns-hangup,s,1"
+    if action in ("hangup", "operator") or not target:
         return "jns-hangup,s,1"
-    if action == "ivr" or action == "menu":
+    if action in ("ivr", "menu", "pin"):
         return f"jns-ivr,{target},1"
+    if action == "language":
+        return "jns-hangup,s,1"
     return f"jns-{action},{target},1"
 
 
+def _agi(lay: Layout, script: str, *args: str) -> str:
+    return f"AGI(agi://{lay.agi_host}:{lay.agi_port}/{script}" + "".join(f",{a}" for a in args) + ")"
+
+
 def _extensions_conf(snap: dict, lay: Layout) -> str:
-    agi = f"agi://{lay.agi_host}:{lay.agi_port}"
-    queues = {q["name"]: q for q in snap["queues"]}
+    cfg = snap["settings"]
     default = _default_destination(snap)
     out = [
         "[general]", "static = yes", "writeprotect = yes", "clearglobalvars = yes", "",
         "[globals]", "",
         "; calls from carriers enter by the dialled number (DID)",
         "[from-trunk]",
-        "exten => _[+0-9].,1,Goto(jns-inbound,${EXTEN},1)",
+        "exten => _[+0-9]!,1,Goto(jns-inbound,${EXTEN},1)",
         "exten => s,1,Goto(jns-inbound,s,1)", "",
-        "; agents' phones: other agents by extension, and the DIDs for testing the IVR",
+        "; agents' phones: other agents by extension, outside numbers through the trunk,",
+        "; and the DIDs for testing the IVR",
         "[from-internal]",
     ]
     out += [f"exten => {a['extension']},1,Goto(jns-extension,{a['extension']},1)" for a in snap["agents"]]
-    out += ["include => jns-inbound", "", "[jns-inbound]"]
-    for r in snap["routes"]:
-        out += [
-            f"exten => {r['did']},1,Set(__JNS_DID=${{EXTEN}})",
-            " same => n,Answer()",
-            " same => n,Set(CDR(userfield)=did=${EXTEN})",
-            f" same => n,Goto({_destination(r['action'], r['target'])})",
-        ]
-    out += [
-        "; a number nobody routed is still answered and handled (never a dead end)",
-        "exten => _[+0-9s].,1,Set(__JNS_DID=${EXTEN})",
-        " same => n,Answer()",
-        f" same => n,Goto({default})",
-        "exten => s,1,Answer()",
-        f" same => n,Goto({default})", "",
-        "[jns-ivr]",
+    if snap["trunks"]:
+        out += ["exten => _00X.,1,Goto(jns-outbound,${EXTEN:2},1)",
+                "exten => _+X.,1,Goto(jns-outbound,${EXTEN},1)"]
+    out += ["include => jns-inbound", ""]
+    # Every inbound call: the route service decides (blacklist first, then caller rules,
+    # opening hours, language, VIP, recording) before the call is answered.  Without an
+    # answer from it the dialled number's route as rendered here still takes the call.
+    body = [
+        ("", "Set(__JNS_DID=${EXTEN})"),
+        ("", "Set(__JNS_DIRECTION=in)"),
+        # one file name per call for recording on demand, known to the agent's leg too
+        ("", "Set(__JNS_ODREC=${STRFTIME(${EPOCH},,%Y/%m/%d)}/${UNIQUEID}-ondemand.wav)"),
+        ("", "Set(CHANNEL(hangup_handler_push)=jns-call-end,s,1)"),
+        ("", "Set(JNS_ACTION=)"),
+        ("", _agi(lay, "route")),
+        ("", 'GotoIf($["${JNS_ACTION}" = "blocked"]?blocked)'),
+        ("", "Answer()"),
+        ("", "Set(CDR(userfield)=did=${JNS_DID})"),
+        ("", 'GotoIf($["${JNS_ACTION}" = ""]?static)'),
+        ("", "Goto(jns-route,${JNS_ACTION},1)"),
+        ("(static)", "Goto(jns-static-route,${EXTEN},1)"),
+        ("(blocked)", "Set(CDR(userfield)=did=${JNS_DID}&blocked=1)"),
+        ("", "Hangup(21)"),
     ]
+    out += ["[jns-inbound]"]
+    for ext in ("_[+0-9]!", "s"):
+        out += [f"exten => {ext},1,{line}" if i == 0 else f" same => n{label},{line}"
+                for i, (label, line) in enumerate(body)]
+    out += ["", "; the dialled numbers' routes as configured (used without the route service)",
+            "[jns-static-route]"]
+    for r in snap["routes"]:
+        out.append(f"exten => {r['did']},1,Goto({_destination(r['action'], r['target'], snap)})")
+    out += [f"exten => _[+0-9]!,1,Goto({default})", f"exten => s,1,Goto({default})", "", "[jns-ivr]"]
     for m in snap["menus"]:
-        fallback = _destination(m["fallback_action"], m["fallback_target"])
+        fallback = _destination(m["fallback_action"], m["fallback_target"], snap)
         out += [
             f"exten => {m['name']},1,Set(JNS_ACTION=)",
-            f" same => n,AGI({agi}/ivr,{m['name']})",
+            f" same => n,{_agi(lay, 'ivr', m['name'])}",
             ' same => n,GotoIf($["${JNS_ACTION}" = ""]?fallback)',
             " same => n,Goto(jns-route,${JNS_ACTION},1)",
             f" same => n(fallback),Goto({fallback})",
         ]
+    operator = _destination("operator", "", snap)
     out += [
-        "", "; where the IVR's decision (JNS_ACTION, JNS_TARGET) leads",
+        "", "; where a decision of the route service or the IVR (JNS_ACTION, JNS_TARGET) leads",
         "[jns-route]",
+        "exten => menu,1,Goto(jns-ivr,${JNS_TARGET},1)",
         "exten => queue,1,Goto(jns-queue,${JNS_TARGET},1)",
         "exten => extension,1,Goto(jns-extension,${JNS_TARGET},1)",
-        "exten => menu,1,Goto(jns-ivr,${JNS_TARGET},1)",
+        "exten => external,1,Goto(jns-outbound,${JNS_TARGET},1)",
+        "exten => voicemail,1,Goto(jns-voicemail,${JNS_TARGET},1)",
+        "; the service resolved the prompt to a file in the caller's language",
+        "exten => announcement,1,Playback(${JNS_TARGET})",
+        " same => n,Goto(jns-hangup,s,1)",
         "exten => hangup,1,Goto(jns-hangup,s,1)",
+        f"exten => operator,1,Goto({operator})",
         "exten => i,1,Goto(" + default + ")",
+        "", "; the operator key pressed while waiting in a queue",
+        "[jns-queue-exit]",
+        f"exten => {cfg['operator_key']},1,Set(CDR(userfield)=${{CDR(userfield)}}&operator=queue)",
+        f" same => n,Goto({operator})",
         "", "[jns-queue]",
     ]
-    for name, q in queues.items():
+    for q in snap["queues"]:
+        name = q["name"]
+        overflow = (_destination(q["overflow_action"], q["overflow_target"], snap)
+                    if q["overflow_action"] else "jns-hangup,s,1")
+        opts = "t"  # the agent may transfer
         out += [f"exten => {name},1,Set(__JNS_QUEUE={name})",
-                " same => n,Set(CDR(userfield)=${CDR(userfield)}&ivr=${JNS_IVR_PATH})"]
-        if q["record"] == "all":
-            # 'b': record only while bridged to an agent, so the file is the conversation
-            out += [" same => n,Set(__JNS_REC=${STRFTIME(${EPOCH},,%Y/%m/%d)}/${UNIQUEID}.wav)",
-                    " same => n,Set(CDR(userfield)=${CDR(userfield)}&rec=${JNS_REC})",
-                    " same => n,MixMonitor(${JNS_REC},b)"]
-        out += [f" same => n,Queue({name},,,,{q['max_wait']})",
+                " same => n,Set(CDR(userfield)=${CDR(userfield)}&ivr=${JNS_IVR_PATH})",
+                # VIP callers go ahead of everyone waiting (ACD-3)
+                ' same => n,ExecIf($["${JNS_VIP}" = "1"]?Set(QUEUE_PRIO=10))',
+                *([' same => n,ExecIf($["${JNS_RECORD}" = "1"]?Gosub(jns-record,s,1))']
+                  if q["record"] != "none" else []),
+                f" same => n,Queue({name},{opts},,,{q['max_wait']},,jns-agent-leg)",
                 " same => n,Set(CDR(userfield)=${CDR(userfield)}&queue=${QUEUESTATUS})",
-                " same => n,Goto(jns-hangup,s,1)"]
+                f" same => n,Goto({overflow})"]
     out += [
         "exten => i,1,Goto(" + default + ")",
+        "", "; recording by policy: only while the caller talks to an agent ('b')",
+        "[jns-record]",
+        "exten => s,1,Set(__JNS_REC=${STRFTIME(${EPOCH},,%Y/%m/%d)}/${UNIQUEID}.wav)",
+        " same => n,Set(CDR(userfield)=${CDR(userfield)}&rec=${JNS_REC})",
+        " same => n,MixMonitor(${JNS_REC},b)",
+        " same => n,Return()",
+        "", "; runs on the agent's channel before it is bridged to the caller",
+        "[jns-agent-leg]",
+        "exten => s,1," + ("Set(DYNAMIC_FEATURES=jnsrec)" if cfg["rec_ondemand_key"] else "NoOp()"),
+        " same => n,Return()",
+        "", "; recording on demand: the agent's key toggles it; every part goes into one file",
+        "[jns-ondemand]",
+        'exten => s,1,GotoIf($["${JNS_REC}" != ""]?done)',
+        ' same => n,GotoIf($["${JNS_ONDEMAND}" = "1"]?stop)',
+        " same => n,Set(JNS_ONDEMAND=1)",
+        " same => n,MixMonitor(${JNS_ODREC},a)",
+        " same => n(done),Return()",
+        " same => n(stop),Set(JNS_ONDEMAND=0)",
+        " same => n,StopMixMonitor()",
+        " same => n,Return()",
+        "", "; after every inbound call: its recording (if any) goes into the index",
+        "[jns-call-end]",
+        f"exten => s,1,{_agi(lay, 'recorded')}",
+        " same => n,Return()",
         "", "[jns-extension]",
-        "exten => _[0-9].,1,Dial(PJSIP/${EXTEN},30)",
+        'exten => _[0-9].,1,ExecIf($["${JNS_RECORD}" = "1"]?Gosub(jns-record,s,1))',
+        " same => n,Dial(PJSIP/${EXTEN},30)",
+        " same => n,Goto(jns-voicemail,${EXTEN},1)",
+        "", "[jns-voicemail]",
+        "exten => _[0-9].,1,VoiceMail(${EXTEN}@jns,u)",
         " same => n,Goto(jns-hangup,s,1)",
+        "", "[jns-outbound]",
+    ]
+    if snap["trunks"]:
+        trunk = snap["trunks"][0]["name"]
+        out += ["exten => _[+0-9]!,1,Set(__JNS_DIRECTION=${IF($[\"${JNS_DIRECTION}\" = \"\"]?out:${JNS_DIRECTION})})",
+                ' same => n,ExecIf($["${JNS_DIRECTION}" = "out" & '
+                '("' + cfg["rec_mode"] + '" = "all" | "' + cfg["rec_mode"] + '" = "outbound")]'
+                "?Gosub(jns-record,s,1))",
+                f" same => n,Dial(PJSIP/${{EXTEN}}@{trunk},60)",
+                " same => n,Goto(jns-hangup,s,1)"]
+    else:
+        out += ["exten => _[+0-9]!,1,Goto(jns-hangup,s,1)"]
+    out += [
         "", "[jns-hangup]",
         "exten => s,1,Playback(vm-goodbye)",
         " same => n,Hangup()", "",
@@ -259,29 +341,63 @@ def _default_destination(snap: dict) -> str:
     return "jns-hangup,s,1"
 
 
-def _queues_conf(snap: dict) -> str:
+def _queues_conf(snap: dict, lay: Layout) -> str:
     agents = {a["extension"]: a for a in snap["agents"]}
     sections = [("general", [("persistentmembers", "no"), ("autofill", "yes"),
                              ("log_membername_as_agent", "yes"), ("shared_lastcall", "yes"),
                              ("monitor-type", None)])]
     text = _ini(sections)
     for q in snap["queues"]:
-        items = [("strategy", q["strategy"]), ("musicclass", q["musiconhold"]),
+        announce = q["announce_position"] or q["announce_holdtime"]
+        items = [("strategy", q["strategy"]), ("musicclass", _moh_class(q["musiconhold"])),
                  ("timeout", q["member_timeout"]), ("retry", 2), ("wrapuptime", q["wrapup_time"]),
-                 ("weight", q["weight"]), ("ringinuse", "no"), ("joinempty", "yes"),
-                 ("leavewhenempty", "no"), ("announce-position", "no"), ("reportholdtime", "no"),
-                 ("setinterfacevar", "yes"), ("setqueueentryvar", "yes")]
+                 ("weight", q["weight"]), ("ringinuse", "no"),
+                 ("maxlen", q["max_callers"]),
+                 # nobody logged in who could ever answer: the overflow takes the call
+                 ("joinempty", "unavailable,invalid"), ("leavewhenempty", "unavailable,invalid"),
+                 ("context", "jns-queue-exit"),
+                 ("announce-position", "yes" if q["announce_position"] else "no"),
+                 ("announce-holdtime", "yes" if q["announce_holdtime"] else "no"),
+                 ("announce-frequency", q["announce_frequency"] if announce else 0),
+                 ("min-announce-frequency", 15),
+                 ("reportholdtime", "no"), ("setinterfacevar", "yes"), ("setqueueentryvar", "yes")]
         text += _ini([(q["name"], items)])
         for ext in q["members"]:
             name = agents[ext]["name"]
-            text = text.rstrip("\n") + f"\nmember => PJSIP/{ext},0,{name},PJSIP/{ext}\n\n"
+            penalty = q.get("penalties", {}).get(ext, 0)
+            text = text.rstrip("\n") + f"\nmember => PJSIP/{ext},{penalty},{name},PJSIP/{ext}\n\n"
     return text
+
+
+def _moh_class(value: str) -> str:
+    return "default" if value in ("", "default") else f"jns-{value}"
+
+
+def _musiconhold_conf(snap: dict, lay: Layout) -> str:
+    sections = [("default", [("mode", "files"), ("directory", f"{lay.sounds_dir}/moh")])]
+    for value in sorted({q["musiconhold"] for q in snap["queues"]} - {"", "default"}):
+        sections.append((_moh_class(value), [("mode", "files"), ("sort", "alpha"),
+                                             ("directory", f"{lay.root}/moh/{value}")]))
+    return _ini(sections)
+
+
+def _features_conf(snap: dict) -> str:
+    key = snap["settings"]["rec_ondemand_key"]
+    sections = [("general", [("featuredigittimeout", 1500)])]
+    if key:
+        sections.append(("applicationmap", [("jnsrec", f"{key},self,Gosub,jns-ondemand,s,1")]))
+    return _ini(sections)
+
+
+def _voicemail_conf(snap: dict) -> str:
+    boxes = [(a["extension"], f"{a['extension']},{a['name']}") for a in snap["agents"]]
+    return _ini([("general", [("format", "wav"), ("maxmsg", 100), ("maxsecs", 300),
+                              ("minsecs", 1), ("attach", "no")]),
+                 ("jns", boxes)])
 
 
 def _simple_files(lay: Layout) -> dict[str, str]:
     return {
-        "musiconhold.conf": _ini([("default", [("mode", "files"),
-                                               ("directory", f"{lay.sounds_dir}/moh")])]),
         "cdr.conf": _ini([("general", [("enable", "yes"), ("unanswered", "yes"), ("batch", "no")]),
                           ("csv", [("usegmtime", "yes"), ("loguniqueid", "yes"),
                                    ("loguserfield", "yes"), ("accountlogs", "no")])]),
@@ -289,7 +405,6 @@ def _simple_files(lay: Layout) -> dict[str, str]:
                                        ("strictrtp", "yes")])]),
         "confbridge.conf": _ini([("general", []), ("default_user", [("type", "user")]),
                                  ("default_bridge", [("type", "bridge")])]),
-        "features.conf": _ini([("general", [])]),
         "indications.conf": _ini([("general", [("country", "pl")]),
                                   ("pl", [("description", "Poland"), ("ringcadence", "1000,4000"),
                                           ("dial", "425"), ("busy", "425/500,0/500"),
@@ -323,7 +438,10 @@ def render_files(snap: dict, lay: Layout) -> dict[str, str]:
         "manager.conf": _manager_conf(lay),
         "pjsip.conf": _pjsip_conf(snap, lay),
         "extensions.conf": _extensions_conf(snap, lay),
-        "queues.conf": _queues_conf(snap),
+        "queues.conf": _queues_conf(snap, lay),
+        "musiconhold.conf": _musiconhold_conf(snap, lay),
+        "features.conf": _features_conf(snap),
+        "voicemail.conf": _voicemail_conf(snap),
         **_simple_files(lay),
     }
     header = "; Generated by JNS Call Center from its database. Do not edit: changes are lost.\n"
