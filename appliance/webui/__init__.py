@@ -5,9 +5,15 @@
 box the first time, never in the repository), registers the blueprints and puts security
 headers on every response.
 
+Directories (config keys, None when the box has none, e.g. in unit tests; the pages that
+need one then say the feature is unavailable): PROMPTS_DIR (IVR prompts, one folder per
+language), MOH_DIR (hold music, one folder per queue), RECORDINGS_DIR (call recordings;
+the database holds paths relative to it).
+
 The web layer holds no telephony logic: pages only call `status_provider()` (live state
-from Asterisk) and functions of `appliance.store`.  It must never write Asterisk files,
-send AMI actions or run shell commands.
+from Asterisk), functions of `appliance.store` and, for sound files,
+`appliance.telephony.sounds`.  It must never write Asterisk files, send AMI actions or
+run shell commands; a background service applies database changes to Asterisk.
 """
 from __future__ import annotations
 
@@ -17,7 +23,9 @@ from flask import Flask, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..store.db import PerThread, ensure_secret
-from . import admin, agent, auth, dashboard, supervisor
+from . import (admin, agent, auth, blacklist, callers, dashboard, inbound, menus, prompts,
+               queues, recordings, schedules, settings, supervisor)
+from .forms import UPLOAD_MAX_BYTES
 from .i18n import current_lang, gettext
 
 CSP = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
@@ -46,13 +54,19 @@ def create_app(db_path: str, status_provider: Callable[[], dict] | None = None,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=False,
         MAX_CONTENT_LENGTH=1024 * 1024,
+        UPLOAD_MAX_BYTES=UPLOAD_MAX_BYTES,
+        PROMPTS_DIR=None,
+        MOH_DIR=None,
+        RECORDINGS_DIR=None,
     )
     app.config.update(config or {})
 
     auth.init_app(app)
-    for module in (auth, dashboard, admin, supervisor, agent):
+    for module in (auth, dashboard, admin, menus, queues, inbound, schedules, callers,
+                   blacklist, prompts, settings, recordings, supervisor, agent):
         app.register_blueprint(module.bp)
-    app.jinja_env.globals.update(_=gettext, current_lang=current_lang)
+    app.jinja_env.globals.update(_=gettext, current_lang=current_lang,
+                                 admin_pages=admin.PAGES, admin_areas=admin.AREAS)
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)

@@ -1,9 +1,10 @@
-"""Admin area `/admin/`: the call-center configuration as the database holds it.
+"""Admin area `/admin/`: the overview of the call-center configuration and the menu of
+the pages that change it (IVR menus, queues, routes, schedules, caller rules, blacklist,
+prompts, settings), each in its own blueprint under /admin/.
 
-Read-only for now (agents, queues with members, IVR menus, inbound routes from
-`store.config.snapshot()`); editing comes in later issues and will go through the store
-functions, one transaction per save.  Admin only.  Never shows SIP or trunk secrets and
-never renders or reloads Asterisk configuration itself.
+The overview is read-only (agents, queues with members, IVR menus, inbound routes from
+`store.config.snapshot()`).  Admin only.  Never shows SIP or trunk secrets and never
+renders or reloads Asterisk configuration itself.
 """
 from __future__ import annotations
 
@@ -13,6 +14,20 @@ from ..store.config import snapshot
 from .auth import db, role_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+# the configuration pages in the order an admin builds the inbound flow: (endpoint, label)
+PAGES = (
+    ("admin.index", "Overview"),
+    ("prompts.index", "Prompts"),
+    ("queues.index", "Queues"),
+    ("menus.index", "IVR menus"),
+    ("schedules.index", "Opening hours"),
+    ("inbound.index", "Inbound routes"),
+    ("callers.index", "Known callers"),
+    ("blacklist.index", "Blacklist"),
+    ("settings.index", "Settings"),
+)
+AREAS = frozenset(endpoint.split(".")[0] for endpoint, _label in PAGES)
 
 
 @bp.route("/")

@@ -7,6 +7,8 @@
   was given are kept on the view so the navigation shows only links the user may open.
 - Every state-changing request (anything but GET/HEAD/OPTIONS) must carry the session's
   CSRF token (form field `csrf_token` or header X-CSRF-Token), or it is refused with 400.
+- Bodies over MAX_CONTENT_LENGTH are refused (413), except on views marked for uploads
+  (prompts, hold music), which take up to UPLOAD_MAX_BYTES from a user allowed to use them.
 
 The session cookie holds only the user id, the CSRF token and the chosen language; the
 user's role is read from the database on every request.  This module never stores a
@@ -49,8 +51,10 @@ def db():
 # -- request hooks -----------------------------------------------------------------------
 
 def init_app(app) -> None:
-    """Install the hooks; order matters: user first, then CSRF, then the setup redirect."""
+    """Install the hooks; order matters: user first, then the upload limit (it must be
+    raised before CSRF reads the form), then CSRF, then the setup redirect."""
     app.before_request(_load_user)
+    app.before_request(_upload_limit)
     app.before_request(_check_csrf)
     app.before_request(_require_setup)
     app.jinja_env.globals.update(csrf_token=csrf_token, can_open=can_open)
@@ -63,6 +67,16 @@ def _load_user() -> None:
         g.user = users.get_user(db(), uid)
         if g.user is None:  # user deleted since login
             _reset_session()
+
+
+def _upload_limit() -> None:
+    """Big bodies only for views marked `forms.upload_allowed`, and only for users whose
+    role may open them: everyone else keeps the app's MAX_CONTENT_LENGTH."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    user = g.get("user")
+    if (getattr(view, "accepts_upload", False) and user is not None
+            and user["role"] in getattr(view, "allowed_roles", ())):
+        request.max_content_length = current_app.config["UPLOAD_MAX_BYTES"]
 
 
 def csrf_token() -> str:

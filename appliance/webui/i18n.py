@@ -16,11 +16,12 @@ import logging
 from flask import g, has_request_context, request, session
 
 from ..store.users import MIN_PASSWORD
+from .i18n_inbound import ENGLISH, INBOUND
 
 LANGS = ("pl", "en")
 DEFAULT_LANG = "pl"
 # ids "prefix:word" name a keyword (a role, an action...); English shows the bare word
-KEYWORD_PREFIXES = ("role", "action", "record", "unit")
+KEYWORD_PREFIXES = ("role", "action", "record", "unit", "match", "lang", "source")
 log = logging.getLogger(__name__)
 
 CATALOG: dict[str, str] = {
@@ -88,9 +89,11 @@ CATALOG: dict[str, str] = {
     "unit:h": "godz.",
     "unit:min": "min",
     "unit:s": "s",
-    # admin (read-only configuration)
-    "Read-only view; editing comes in a later version.":
-        "Widok tylko do odczytu; edycja pojawi się w kolejnej wersji.",
+    # admin overview
+    "An overview of the configuration; change it on the pages above. The box applies every "
+    "saved change to the telephone system by itself.":
+        "Przegląd konfiguracji; zmieniasz ją na stronach powyżej. Urządzenie samo wprowadza "
+        "każdą zapisaną zmianę do centrali.",
     "Agents": "Agenci",
     "Extension": "Numer wewnętrzny",
     "Name": "Nazwa",
@@ -150,6 +153,7 @@ CATALOG: dict[str, str] = {
     "Something went wrong on the box; the error has been logged.":
         "Wystąpił błąd w urządzeniu; został zapisany w dzienniku.",
 }
+CATALOG.update(INBOUND)  # the configuration and recordings pages (i18n_inbound.py)
 
 
 def current_lang() -> str:
@@ -172,6 +176,8 @@ def gettext(msgid: str, **values: object) -> str:
         text = CATALOG.get(msgid, msgid)
         if msgid not in CATALOG:
             log.debug("no Polish text for %r", msgid)
+    elif msgid in ENGLISH:
+        text = ENGLISH[msgid]
     elif msgid.partition(":")[0] in KEYWORD_PREFIXES:  # "role:admin" -> "admin" in English
         text = msgid.partition(":")[2]
     return text.format(**values) if values else text
