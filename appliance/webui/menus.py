@@ -90,7 +90,7 @@ def _save(name: str, menu: dict | None):
         config.save_menu(
             db(), name, (form.get("prompt") or "").strip(), options, fallback=fallback,
             title=(form.get("title") or "").strip(),
-            timeout_s=whole_number(form, "timeout_s", "Timeout"),
+            timeout_s=whole_number(form, "timeout_s", "Seconds to wait for a key"),
             max_tries=whole_number(form, "max_tries", "Tries"),
             on_timeout=destination(form, "timeout"), on_invalid=destination(form, "invalid"))
     except StoreError as exc:
