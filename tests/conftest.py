@@ -64,6 +64,78 @@ class Sipp:
              "-nostdin", "-timeout", f"{timeout_s}s", "-trace_err"],
             cwd=self.dir, capture_output=True, text=True, timeout=timeout_s + 30)
 
+    def call_keys(self, sip_port: int, did: str, keys: list[tuple[int, str]], *,
+                  caller: str = "48600100200", timeout_s: int = 90,
+                  wait: bool = True) -> subprocess.CompletedProcess | subprocess.Popen:
+        """A caller who presses several keys: (pause before it in ms, key) each, as SIP INFO;
+        then stays on the line until Asterisk hangs up."""
+        xml = (SIPP_DIR / "caller.xml").read_text()
+        start = xml.index("  <pause/>")
+        end = xml.index('  <recv response="200"/>', start) + len('  <recv response="200"/>')
+        block = xml[xml.index("  <send retrans", start):end]
+        steps = []
+        for i, (pause_ms, key) in enumerate(keys):
+            steps.append(f'  <pause milliseconds="{pause_ms}"/>\n')
+            steps.append(block.replace("CSeq: 2 INFO", f"CSeq: {i + 2} INFO")
+                         .replace("Signal=[digit]", f"Signal={key}") + "\n")
+        name = f"caller_keys_{abs(hash(tuple(keys)))}.xml"
+        (self.dir / name).write_text(xml[:start] + "".join(steps) + xml[end:])
+        args = [require_sipp(), f"127.0.0.1:{sip_port}", "-sf", name, "-s", did,
+                "-key", "caller", caller, "-key", "digit", "0", "-d", "0",
+                "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()), "-m", "1",
+                "-nostdin", "-timeout", f"{timeout_s}s", "-trace_err"]
+        if not wait:
+            proc = subprocess.Popen(args, cwd=self.dir, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True)
+            self.procs.append(proc)
+            return proc
+        return subprocess.run(args, cwd=self.dir, capture_output=True, text=True,
+                              timeout=timeout_s + 30)
+
+    def rejected_call(self, sip_port: int, did: str, *, caller: str) -> subprocess.CompletedProcess:
+        """A caller whose call must be refused (SIP 403, as for Hangup(21)) unanswered."""
+        return subprocess.run(
+            [require_sipp(), f"127.0.0.1:{sip_port}", "-sf", "caller_rejected.xml", "-s", did,
+             "-key", "caller", caller, "-i", "127.0.0.1", "-p", str(free_port()),
+             "-mp", str(free_port()), "-m", "1", "-nostdin", "-timeout", "30s", "-trace_err"],
+            cwd=self.dir, capture_output=True, text=True, timeout=60)
+
+    def agent_keys(self, port: int, keys: list[tuple[int, str]], end_ms: int) -> subprocess.Popen:
+        """An agent's phone that answers one call, presses keys ((pause ms, key) each, as
+        SIP INFO) during it, and hangs up end_ms after the last key."""
+        xml = (SIPP_DIR / "agent.xml").read_text()
+        info = """  <send retrans="500">
+    <![CDATA[
+      INFO [$remote_contact] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:agent@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
+      To: [$remote_from]
+      [last_Call-ID:]
+      CSeq: CSEQ INFO
+      Contact: <sip:agent@[local_ip]:[local_port];transport=[transport]>
+      Max-Forwards: 70
+      Content-Type: application/dtmf-relay
+      Content-Length: [len]
+
+      Signal=KEY
+      Duration=160
+    ]]>
+  </send>
+  <recv response="200" crlf="true"/>
+"""
+        steps = "".join(f'  <pause milliseconds="{ms}"/>\n' + info.replace("CSEQ", str(i + 2))
+                        .replace("KEY", key) for i, (ms, key) in enumerate(keys))
+        steps += f'  <pause milliseconds="{end_ms}"/>\n'
+        xml = xml.replace("  <pause/>\n", steps, 1).replace("CSeq: 2 BYE", f"CSeq: {len(keys) + 2} BYE")
+        name = f"agent_keys_{abs(hash(tuple(keys)))}.xml"
+        (self.dir / name).write_text(xml)
+        proc = subprocess.Popen(
+            [require_sipp(), "-sf", name, "-i", "127.0.0.1", "-p", str(port),
+             "-mp", str(free_port()), "-m", "1", "-nostdin", "-timeout", "120s", "-trace_err"],
+            cwd=self.dir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.procs.append(proc)
+        return proc
+
     def stop(self) -> None:
         for proc in self.procs:
             if proc.poll() is None:

@@ -52,6 +52,11 @@ class ConfigApplier:
             return {}
         return _digest({p.name: p.read_text(encoding="utf-8") for p in current.iterdir()})
 
+    def in_sync(self, db) -> bool:
+        """The installed files are what the database (read through `db`, the caller's own
+        connection) says now."""
+        return self.installed() == _digest(render.render_files(config.snapshot(db), self.layout))
+
     def check(self) -> bool:
         """Apply if the database changed since the last look; True if Asterisk was told."""
         version = self.db.execute("PRAGMA data_version").fetchone()[0]

@@ -385,7 +385,7 @@ def _features_conf(snap: dict) -> str:
     key = snap["settings"]["rec_ondemand_key"]
     sections = [("general", [("featuredigittimeout", 1500)])]
     if key:
-        sections.append(("applicationmap", [("jnsrec", f"{key},self,Gosub,jns-ondemand,s,1")]))
+        sections.append(("applicationmap", [("jnsrec", f"{key},self,Gosub(jns-ondemand,s,1)")]))
     return _ini(sections)
 
 

@@ -1,0 +1,280 @@
+"""The inbound call center, feature by feature, with real SIP calls into real Asterisk 22.
+
+Each test changes the configuration only through appliance.store.config (what the panel
+calls), lets the box's config applier render and reload Asterisk, places SIPp calls and
+asserts on Asterisk's own facts: queue_log, the CDR, recording files, AMI events.
+"""
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+import wave
+
+import pytest
+
+from appliance.devbox import free_port
+from appliance.store import config
+from appliance.telephony import sounds
+from tests.test_skeleton_call import cdr_rows, queue_log, wait_for
+
+pytestmark = pytest.mark.asterisk
+
+
+@pytest.fixture(autouse=True)
+def clean_asterisk_log(request, devbox):
+    """Whatever a test does, Asterisk must not complain about our configuration."""
+    yield
+    bad = [line for line in devbox.log_text().splitlines() if " WARNING[" in line or " ERROR[" in line]
+    assert not bad, "Asterisk logged problems:\n" + "\n".join(bad[-20:])
+
+
+def applied(box) -> None:
+    """Wait until the config applier has put the database's state into Asterisk."""
+    assert wait_for(lambda: box.applier.in_sync(box.db), timeout=20), "configuration not applied"
+    time.sleep(0.3)   # the reload command itself
+
+
+def entered(box, queue: str) -> list[list[str]]:
+    return [e for e in queue_log(box) if e[2] == queue and e[4] == "ENTERQUEUE"]
+
+
+def userfield(box, uniqueid: str) -> str:
+    rows = wait_for(lambda: [r for r in cdr_rows(box) if r[16] == uniqueid])
+    return " ".join(r[17] for r in rows)
+
+
+def agi_commands(box) -> list[dict]:
+    """Asterisk's AGIExecStart/End events as {command, result, seconds}: what it really
+    played and read, and for how long (as received here)."""
+    started: dict[tuple[str, str], float] = {}
+    done: list[dict] = []
+
+    def on_start(ev):
+        started[(ev.get("Channel"), ev.get("CommandId"))] = time.monotonic()
+
+    def on_end(ev):
+        t0 = started.get((ev.get("Channel"), ev.get("CommandId")))
+        done.append({"command": ev.get("Command", ""), "result": ev.get("Result", ""),
+                     "seconds": time.monotonic() - t0 if t0 else None})
+    box.ami.on_event("AGIExecStart", on_start)
+    box.ami.on_event("AGIExecEnd", on_end)
+    return done
+
+
+def tone_wav(path, seconds: float) -> None:
+    subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(path), "synth",
+                    str(seconds), "sine", "600"], check=True)
+
+
+def test_caller_walks_three_menu_levels_by_dtmf_into_the_right_queue(devbox, sipp, agent_port):
+    db = devbox.db
+    config.save_queue(db, "sales", "Sales", members=["101"])
+    config.save_menu(db, "level3", "hello-world", {"1": ("queue", "sales")}, fallback=("queue", "support"))
+    config.save_menu(db, "level2", "hello-world", {"3": ("menu", "level3")}, fallback=("queue", "support"))
+    config.save_menu(db, "main", "hello-world", {"1": ("queue", "support"), "2": ("menu", "level2")},
+                     fallback=("queue", "support"))
+    applied(devbox)
+    agent = sipp.agent(agent_port, talk_ms=1000)
+    result = sipp.call_keys(devbox.layout.sip_port, "100", [(1500, "2"), (1200, "3"), (1200, "1")])
+    assert result.returncode == 0, result.stdout[-2000:]
+    agent.wait(timeout=30)
+    calls = wait_for(lambda: [e for e in queue_log(devbox) if e[4] == "COMPLETEAGENT"])
+    assert calls and calls[0][2] == "sales", queue_log(devbox)
+    assert not entered(devbox, "support")
+    assert "ivr=main:2/level2:3/level3:1/" in userfield(devbox, calls[0][1])
+
+
+def test_invalid_key_then_timeout_reaches_the_fallback(devbox, sipp, agent_port):
+    db = devbox.db
+    config.save_queue(db, "fallbackq", "Fallback", members=["101"])
+    config.save_menu(db, "main", "hello-world", {"1": ("queue", "support")},
+                     fallback=("queue", "fallbackq"), timeout_s=2, max_tries=2)
+    applied(devbox)
+    agent = sipp.agent(agent_port, talk_ms=1000)
+    result = sipp.call_keys(devbox.layout.sip_port, "100", [(1000, "7")])   # 7: no such key
+    assert result.returncode == 0, result.stdout[-2000:]
+    agent.wait(timeout=30)
+    enter = wait_for(lambda: entered(devbox, "fallbackq"))
+    assert enter and not entered(devbox, "support"), queue_log(devbox)
+    assert "ivr=main:-/" in userfield(devbox, enter[0][1])
+
+
+def test_operator_key_during_a_long_prompt_reaches_the_operator(devbox, sipp, agent_port):
+    db = devbox.db
+    tone_wav(devbox.workdir / "long.wav", 40)
+    sounds.store_prompt(db, devbox.asterisk.dir / "prompts", "long", "pl",
+                        upload=devbox.workdir / "long.wav")
+    config.save_queue(db, "operators", "Operators", members=["101"])
+    config.save_menu(db, "main", "long", {"1": ("queue", "support")}, fallback=("queue", "support"))
+    config.save_settings(db, operator_key="0", operator_action="queue", operator_target="operators")
+    applied(devbox)
+    commands = agi_commands(devbox)
+    agent = sipp.agent(agent_port, talk_ms=1000)
+    result = sipp.call_keys(devbox.layout.sip_port, "100", [(3000, "0")])
+    assert result.returncode == 0, result.stdout[-2000:]
+    agent.wait(timeout=30)
+    enter = wait_for(lambda: entered(devbox, "operators"))
+    assert enter, queue_log(devbox)
+    assert "ivr=main:0/" in userfield(devbox, enter[0][1])
+    # Asterisk's own account: the 40 s prompt was cut short by the key
+    played = [c for c in commands if "prompts/pl/long" in c["command"]]
+    assert played and played[0]["seconds"] < 20, (played, commands)
+
+
+def test_blacklisted_number_is_rejected_unanswered_and_logged(devbox, sipp):
+    rule = config.blacklist_add(devbox.db, "48600666", match="prefix", note="abusive")
+    result = sipp.rejected_call(devbox.layout.sip_port, "100", caller="48600666123")
+    assert result.returncode == 0, f"expected 403, got:\n{result.stdout[-2000:]}"
+    rows = wait_for(lambda: [r for r in cdr_rows(devbox) if r[1] == "48600666123"])
+    assert rows and all(r[14] != "ANSWERED" for r in rows), rows
+    assert "blocked=1" in rows[0][17]
+    logged = devbox.db.execute("SELECT caller, did, rule_id FROM blocked_calls").fetchall()
+    assert logged == [("48600666123", "100", rule)]
+    assert not [e for e in queue_log(devbox) if e[4] == "ENTERQUEUE"]
+
+
+def test_vip_caller_entering_after_two_others_is_answered_first(devbox, sipp, agent_port):
+    db = devbox.db
+    config.save_queue(db, "vipq", "VIP test", members=["101"])
+    config.save_route(db, "300", "queue", "vipq")
+    config.save_caller_rule(db, "48600777000", vip=True, name="Big Customer")
+    applied(devbox)
+    resp = devbox.ami.action("QueuePause", Queue="vipq", Interface="PJSIP/101", Paused="true")
+    assert resp.get("Response") == "Success", resp
+    callers = []
+    for number in ("48600100001", "48600100002", "48600777000"):
+        callers.append(sipp.call_keys(devbox.layout.sip_port, "300", [(500, "5")], caller=number,
+                                      wait=False))
+        assert wait_for(lambda: any(e[6] == number for e in entered(devbox, "vipq")), timeout=15)
+    agent = sipp.agent(agent_port, talk_ms=1000, calls=3)
+    time.sleep(0.3)
+    devbox.ami.action("QueuePause", Queue="vipq", Interface="PJSIP/101", Paused="false")
+    assert [c.wait(timeout=60) for c in callers] == [0, 0, 0]
+    agent.wait(timeout=30)
+    number_of = {e[1]: e[6] for e in entered(devbox, "vipq")}
+    order = [number_of[e[1]] for e in queue_log(devbox) if e[2] == "vipq" and e[4] == "CONNECT"]
+    assert order == ["48600777000", "48600100001", "48600100002"], order
+
+
+def test_recording_by_number_list_records_only_listed_callers(devbox, sipp, agent_port):
+    db = devbox.db
+    config.save_settings(db, rec_mode="list", rec_numbers="48600111\n")
+    applied(devbox)
+    agent = sipp.agent(agent_port, talk_ms=3000, calls=2)
+    for caller in ("48600111222", "48600999999"):
+        result = sipp.call(devbox.layout.sip_port, did="100", digit="1", caller=caller)
+        assert result.returncode == 0, result.stdout[-2000:]
+    agent.wait(timeout=30)
+    rows = wait_for(lambda: list(db.query("SELECT * FROM recordings")), timeout=10)
+    assert [r["caller"] for r in rows] == ["48600111222"], rows
+    rec = rows[0]
+    assert rec["called"] == "100" and rec["queue"] == "support" and rec["agent"] == "101"
+    path = devbox.asterisk.dir / "spool" / "monitor" / rec["path"]
+    with wave.open(str(path)) as w:
+        seconds = w.getnframes() / w.getframerate()
+    assert abs(seconds - 3) <= 1, seconds
+    other = [r for r in cdr_rows(devbox) if r[1] == "48600999999"]
+    assert other and all("rec=" not in r[17] for r in other)
+
+
+def test_on_demand_key_records_just_the_part_between_presses(devbox, sipp, agent_port):
+    db = devbox.db
+    config.save_settings(db, rec_mode="none", rec_ondemand_key="*1")
+    applied(devbox)
+    # agent: answers, after 1.5 s presses *1 (start), 3 s later *1 (stop), talks 2.5 s more
+    agent = sipp.agent_keys(agent_port, [(1500, "*"), (150, "1"), (3000, "*"), (150, "1")],
+                            end_ms=2500)
+    result = sipp.call(devbox.layout.sip_port, did="100", digit="1")
+    assert result.returncode == 0, result.stdout[-2000:]
+    agent.wait(timeout=30)
+    assert agent.returncode == 0, agent.stderr.read()
+    rows = wait_for(lambda: list(db.query("SELECT * FROM recordings")), timeout=10)
+    assert len(rows) == 1 and rows[0]["path"].endswith("-ondemand.wav"), rows
+    with wave.open(str(devbox.asterisk.dir / "spool" / "monitor" / rows[0]["path"])) as w:
+        seconds = w.getnframes() / w.getframerate()
+    talk = [int(e[6]) for e in queue_log(devbox) if e[4] == "COMPLETEAGENT"][0]
+    assert talk >= 6, talk
+    assert 2.0 <= seconds <= 4.5, f"recorded {seconds:.1f} s of a {talk} s call"
+
+
+def test_polish_text_to_speech_prompt_is_played_to_a_polish_caller(devbox, sipp, agent_port):
+    db = devbox.db
+    prompts = devbox.asterisk.dir / "prompts"
+    pl = sounds.store_prompt(db, prompts, "powitanie", "pl",
+                             text="Dzień dobry. Witamy w centrum obsługi klienta.")
+    sounds.store_prompt(db, prompts, "powitanie", "en", text="Good morning. Welcome.")
+    config.save_menu(db, "main", "powitanie", {"1": ("queue", "support")}, fallback=("queue", "support"))
+    config.save_caller_rule(db, "4860", match="prefix", lang="pl")
+    config.save_caller_rule(db, "44", match="prefix", lang="en")
+    applied(devbox)
+    commands = agi_commands(devbox)
+    agent = sipp.agent(agent_port, talk_ms=1000, calls=2)
+    for caller in ("48600100200", "447700900123"):
+        result = sipp.call_keys(devbox.layout.sip_port, "100", [(int(pl * 1000) + 1500, "1")],
+                                caller=caller)
+        assert result.returncode == 0, result.stdout[-2000:]
+    agent.wait(timeout=30)
+    played = [c for c in commands if "powitanie" in c["command"]]
+    assert len(played) == 2, commands
+    assert "prompts/pl/powitanie" in played[0]["command"], played
+    assert "prompts/en/powitanie" in played[1]["command"], played
+    # the Polish caller heard the whole Polish prompt before pressing 1
+    assert played[0]["seconds"] >= pl, (played, pl)
+    assert [e[6] for e in entered(devbox, "support")] == ["48600100200", "447700900123"]
+
+
+def test_closed_hours_send_callers_to_the_closed_destination(devbox, sipp, agent_port):
+    db = devbox.db
+    today = time.strftime("%Y-%m-%d")
+    config.save_schedule(db, "office", [(d, "00:00", "23:59") for d in range(7)],
+                         holidays=[(today, "test holiday")])
+    config.save_queue(db, "afterhours", "After hours", members=["101"])
+    config.save_route(db, "100", "menu", "main", schedule="office", closed=("queue", "afterhours"))
+    applied(devbox)
+    agent = sipp.agent(agent_port, talk_ms=1000)
+    result = sipp.call(devbox.layout.sip_port, did="100", digit="5")
+    assert result.returncode == 0, result.stdout[-2000:]
+    agent.wait(timeout=30)
+    assert wait_for(lambda: entered(devbox, "afterhours")), queue_log(devbox)
+
+
+def test_known_caller_prefix_goes_to_their_department(devbox, sipp, agent_port):
+    db = devbox.db
+    config.save_queue(db, "corporate", "Corporate", members=["101"])
+    config.save_caller_rule(db, "4822", match="prefix", name="Warsaw office",
+                            destination=("queue", "corporate"))
+    applied(devbox)
+    agent = sipp.agent(agent_port, talk_ms=1000)
+    result = sipp.call(devbox.layout.sip_port, did="100", digit="5", caller="48221234567")
+    assert result.returncode == 0, result.stdout[-2000:]
+    agent.wait(timeout=30)
+    enter = wait_for(lambda: entered(devbox, "corporate"))
+    assert enter and enter[0][6] == "48221234567"
+
+
+def test_pin_verification_lets_the_right_pin_through_and_locks_out_guessers(devbox, sipp, agent_port):
+    db = devbox.db
+    config.save_queue(db, "verified", "Verified", members=["101"])
+    config.save_menu(db, "vip", "hello-world", {"1": ("queue", "verified")},
+                     fallback=("queue", "verified"))
+    config.save_menu(db, "main", "hello-world", {"1": ("queue", "support"), "5": ("pin", "vip")},
+                     fallback=("queue", "support"))
+    config.save_caller_rule(db, "48600100200", pin="4321")
+    applied(devbox)
+    agent = sipp.agent(agent_port, talk_ms=1000, calls=2)
+    pin = [(1500, "5"), (1500, "4"), (200, "3"), (200, "2"), (200, "1"), (200, "#")]
+    result = sipp.call_keys(devbox.layout.sip_port, "100", pin)
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert wait_for(lambda: entered(devbox, "verified")), queue_log(devbox)
+    # a guesser from another number: three wrong PINs, then the menu's fallback
+    wrong = [(1500, "5")]
+    for first, digit in ((1500, "9"), (2500, "8"), (2500, "7")):
+        wrong += [(first, digit)] + [(200, digit)] * 3 + [(200, "#")]
+    result = sipp.call_keys(devbox.layout.sip_port, "100", wrong, caller="48600555555")
+    assert result.returncode == 0, result.stdout[-2000:]
+    agent.wait(timeout=30)
+    assert len(entered(devbox, "verified")) == 1
+    assert [e[6] for e in entered(devbox, "support")] == ["48600555555"]
+    failures = db.execute("SELECT count(*) FROM pin_failures WHERE caller = '48600555555'").fetchone()[0]
+    assert failures == 3
