@@ -89,7 +89,8 @@ def test_admin_builds_a_sub_menu_and_a_call_goes_through_it(server, page, devbox
     agent = sipp.agent(agent_port, talk_ms=TALK_MS)
     time.sleep(0.3)
     result = sipp.call(devbox.layout.sip_port, did="100", digit="2")
-    assert result.returncode == 0, f"caller's call failed:\n{result.stdout[-2000:]}\n{result.stderr}"
+    assert result.returncode == 0, \
+        f"caller's call failed:\n{result.stdout[-2000:]}\n{result.stderr}"
     agent.wait(timeout=30)
     assert agent.returncode == 0, f"agent phone did not answer: {agent.stderr.read()}"
     rows = wait_for(lambda: [r for r in cdr_rows(devbox) if "ivr=" in ",".join(r)])
@@ -107,12 +108,13 @@ def test_admin_builds_a_sub_menu_and_a_call_goes_through_it(server, page, devbox
     audio.evaluate("a => a.play().catch(() => null)")  # headless: no sound device needed to load
     page.wait_for_function("a => a.readyState >= 1 && a.duration > 1", arg=audio.element_handle(),
                            timeout=15_000)
-    assert set(db.execute("SELECT username, action FROM recording_audit").fetchall()) == {("admin", "play")}
+    audit = "SELECT username, action FROM recording_audit"
+    assert set(db.execute(audit).fetchall()) == {("admin", "play")}
     with page.expect_download() as download:
         row.locator("a[download]").click()
     path = download.value.path()
     assert path and open(path, "rb").read(4) == b"RIFF"
-    assert ("admin", "download") in db.execute("SELECT username, action FROM recording_audit").fetchall()
+    assert ("admin", "download") in db.execute(audit).fetchall()
     page.screenshot(path=str(SCREENS / "recordings.png"), full_page=True)
     # the only failed load is the refused save above (answered 400 on purpose)
     assert [e for e in page.console_errors if "400 (BAD REQUEST)" not in e] == []

@@ -258,7 +258,8 @@ INBOUND: dict[str, str] = {
     "Speech synthesis": "Synteza mowy",
     "Text to speak": "Tekst do wypowiedzenia",
     "Make the prompt": "Utwórz komunikat",
-    "Prompt {name} ({lang}) saved: {seconds} s.": "Zapisano komunikat {name} ({lang}): {seconds} s.",
+    "Prompt {name} ({lang}) saved: {seconds} s.":
+        "Zapisano komunikat {name} ({lang}): {seconds} s.",
     # recordings
     "From": "Od",
     "To": "Do",

@@ -8,7 +8,8 @@ synthesis.  Admin only.  Sounds are only read here to play them back to the admi
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   send_file, url_for)
 
 from ..store import config, webqueries
 from ..store.db import StoreError

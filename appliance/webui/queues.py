@@ -34,8 +34,10 @@ STRATEGIES = {
     "wrandom": "Random, weighted by penalty",
 }
 # form field -> label (catalogue id); each a whole number the store checks
-NUMBERS = {"member_timeout": "Ring an agent for (s)", "max_wait": "Longest wait in queue (s)",
-           "wrapup_time": "Wrap-up time after a call (s)", "weight": "Priority against other queues",
+NUMBERS = {"member_timeout": "Ring an agent for (s)",
+           "max_wait": "Longest wait in queue (s)",
+           "wrapup_time": "Wrap-up time after a call (s)",
+           "weight": "Priority against other queues",
            "max_callers": "Most callers waiting (0: no limit)",
            "announce_frequency": "Announce every (s, 0: never)"}
 NEW_QUEUE = {"strategy": "rrmemory", "musiconhold": "default", "member_timeout": 15,

@@ -109,7 +109,8 @@ def _send(recording_id: int, action: str):
         config.audit_recording(db(), recording_id, g.user["username"], action,
                                request.remote_addr or "")
     suffix = Path(path).suffix.lower()
-    mimetype = AUDIO_TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"
+    mimetype = (AUDIO_TYPES.get(suffix) or mimetypes.guess_type(path)[0]
+                or "application/octet-stream")
     started = dt.datetime.fromtimestamp(rec["started_at"]).strftime("%Y%m%d-%H%M%S")
     name = f"{started}-{rec['caller'] or 'unknown'}-{rec['id']}{suffix}"
     return send_file(path, mimetype=mimetype, as_attachment=action == "download",

@@ -36,7 +36,8 @@ def new():
     if request.method == "POST":
         name = (request.form.get("name") or "").strip()
         if name and webqueries.schedule(db(), name) is not None:
-            return _form(request.form, None, _("Opening hours named {name} already exist.", name=name))
+            return _form(request.form, None,
+                         _("Opening hours named {name} already exist.", name=name))
         return _save(name, None)
     return _form(dict(NEW_SCHEDULE), None)
 
