@@ -278,3 +278,47 @@ def test_pin_verification_lets_the_right_pin_through_and_locks_out_guessers(devb
     assert [e[6] for e in entered(devbox, "support")] == ["48600555555"]
     failures = db.execute("SELECT count(*) FROM pin_failures WHERE caller = '48600555555'").fetchone()[0]
     assert failures == 3
+
+
+def test_full_queue_and_long_wait_overflow_with_the_queues_own_music(devbox, sipp, agent_port):
+    db = devbox.db
+    tone_wav(devbox.workdir / "music.wav", 5)
+    sounds.store_moh(devbox.asterisk.dir / "moh", "small", devbox.workdir / "music.wav")
+    config.save_queue(db, "overflowq", "Overflow", members=["101"])
+    config.save_queue(db, "small", "Small", members=["101"], max_callers=1, max_wait=10,
+                      musiconhold="small", overflow=("queue", "overflowq"))
+    config.save_route(db, "300", "queue", "small")
+    applied(devbox)
+    moh: list[dict] = []
+    devbox.ami.on_event("MusicOnHoldStart", moh.append)
+    devbox.ami.action("QueuePause", Queue="small", Interface="PJSIP/101", Paused="true")
+    agent = sipp.agent(agent_port, talk_ms=1000, calls=2)
+    first = sipp.call_keys(devbox.layout.sip_port, "300", [(500, "5")], caller="48600100001",
+                           wait=False)
+    assert wait_for(lambda: entered(devbox, "small"), timeout=15)
+    # the queue is full: the second caller goes straight to the overflow
+    second = sipp.call_keys(devbox.layout.sip_port, "300", [(500, "5")], caller="48600100002")
+    assert second.returncode == 0, second.stdout[-2000:]
+    # the first waited its 10 s with the queue's own music, then went to the overflow too
+    assert first.wait(timeout=60) == 0
+    agent.wait(timeout=30)
+    log = queue_log(devbox)
+    assert [e[6] for e in entered(devbox, "small")] == ["48600100001"]
+    assert [e[4] for e in log if e[2] == "small"][-1] == "EXITWITHTIMEOUT", log
+    assert sorted(e[6] for e in entered(devbox, "overflowq")) == ["48600100001", "48600100002"]
+    assert any(m.get("Class") == "jns-small" for m in moh), moh
+
+
+def test_queue_nobody_can_answer_sends_callers_to_its_overflow(devbox, sipp, agent_port):
+    db = devbox.db
+    # agent 102 has no phone registered: the queue is empty from the start
+    config.save_queue(db, "nobody", "Nobody", members=["102"], overflow=("queue", "support"))
+    config.save_route(db, "300", "queue", "nobody")
+    applied(devbox)
+    agent = sipp.agent(agent_port, talk_ms=3000)
+    result = sipp.call(devbox.layout.sip_port, did="300", digit="5", dtmf_delay_ms=500)
+    assert result.returncode == 0, result.stdout[-2000:]
+    agent.wait(timeout=30)
+    enter = wait_for(lambda: entered(devbox, "support"))
+    assert enter and not entered(devbox, "nobody")
+    assert "queue=JOINEMPTY" in userfield(devbox, enter[0][1])

@@ -271,13 +271,20 @@ def _extensions_conf(snap: dict, lay: Layout) -> str:
                     if q["overflow_action"] else "jns-hangup,s,1")
         opts = "t"  # the agent may transfer
         out += [f"exten => {name},1,Set(__JNS_QUEUE={name})",
+                " same => n,Set(QUEUESTATUS=)",   # from a queue this call overflowed from
                 " same => n,Set(CDR(userfield)=${CDR(userfield)}&ivr=${JNS_IVR_PATH})",
                 # VIP callers go ahead of everyone waiting (ACD-3)
                 ' same => n,ExecIf($["${JNS_VIP}" = "1"]?Set(QUEUE_PRIO=10))',
                 *([' same => n,ExecIf($["${JNS_RECORD}" = "1"]?Gosub(jns-record,s,1))']
                   if q["record"] != "none" else []),
+                # full, or nobody who could ever answer: straight to the overflow (asking
+                # Queue() would only make it log a warning and return the same status)
+                *([f' same => n,ExecIf($[${{QUEUE_WAITING_COUNT({name})}} >= {q["max_callers"]}]'
+                   '?Set(QUEUESTATUS=FULL))'] if q["max_callers"] else []),
+                f' same => n,ExecIf($[${{QUEUE_MEMBER({name},logged)}} = 0]?Set(QUEUESTATUS=JOINEMPTY))',
+                ' same => n,GotoIf($["${QUEUESTATUS}" != ""]?done)',
                 f" same => n,Queue({name},{opts},,,{q['max_wait']},,jns-agent-leg)",
-                " same => n,Set(CDR(userfield)=${CDR(userfield)}&queue=${QUEUESTATUS})",
+                " same => n(done),Set(CDR(userfield)=${CDR(userfield)}&queue=${QUEUESTATUS})",
                 f" same => n,Goto({overflow})"]
     out += [
         "exten => i,1,Goto(" + default + ")",
