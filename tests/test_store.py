@@ -101,3 +101,76 @@ def test_writer_killed_at_random_points_leaves_old_or_new_state(tmp_path):
         assert routes == (20, 1, gen[0]), routes
         generations.add(gen[0])
     assert len(generations) > 10, "the writer hardly ever committed; the test proves little"
+
+
+def test_destinations_must_exist_and_deletes_that_would_strand_callers_are_refused(tmp_path):
+    db = store.open_db(tmp_path / "jns.db")
+    config.seed_demo(db)
+    with pytest.raises(store.StoreError, match="no queue named 'nope'"):
+        config.save_route(db, "200", "queue", "nope")
+    with pytest.raises(store.StoreError, match="menu 'x', key 1: there is no IVR menu named 'y'"):
+        config.save_menu(db, "x", "hello-world", {"1": ("menu", "y")}, fallback=("hangup", ""))
+    assert db.execute("SELECT count(*) FROM ivr_menus WHERE name = 'x'").fetchone()[0] == 0
+    with pytest.raises(store.StoreError, match="still used"):
+        config.delete_queue(db, "support")
+    with pytest.raises(store.StoreError, match="language"):
+        config.save_route(db, "200", "language", "pl")    # only inside a menu
+    with pytest.raises(store.StoreError, match="not a phone number"):
+        config.save_menu(db, "x", "hello-world", {"1": ("external", "12; DROP")},
+                         fallback=("hangup", ""))
+    config.save_schedule(db, "office", [(0, "08:00", "16:00")])
+    config.save_route(db, "200", "queue", "support", schedule="office", closed=("hangup", ""))
+    with pytest.raises(store.StoreError, match="used by the routes of 200"):
+        config.delete_schedule(db, "office")
+
+
+def test_caller_rules_most_specific_wins_and_blacklist_matches_prefixes(tmp_path):
+    db = store.open_db(tmp_path / "jns.db")
+    config.seed_demo(db)
+    config.save_caller_rule(db, "48", match="prefix", lang="pl")
+    config.save_caller_rule(db, "4822", match="prefix", lang="en")
+    config.save_caller_rule(db, "48221234567", vip=True, pin="2468")
+    assert config.caller_rule_for(db, "48221234567", "100")["vip"] == 1
+    assert config.caller_rule_for(db, "48229999999", "100")["lang"] == "en"
+    assert config.caller_rule_for(db, "48601234567", "100")["lang"] == "pl"
+    assert config.caller_rule_for(db, "15551234567", "100") is None
+    pin_hash = config.caller_rule_for(db, "48221234567", "100")["pin_hash"]
+    assert "2468" not in pin_hash and config.check_pin(pin_hash, "2468")
+    assert not config.check_pin(pin_hash, "2469")
+    config.blacklist_add(db, "48700", match="prefix")
+    config.blacklist_add(db, "48123456789")
+    assert config.blacklist_match(db, "48700111222")["pattern"] == "48700"
+    assert config.blacklist_match(db, "48123456789")["match"] == "exact"
+    assert config.blacklist_match(db, "4812345678") is None
+    with pytest.raises(store.StoreError, match="already on the blacklist"):
+        config.blacklist_add(db, "48700", match="prefix")
+
+
+def test_opening_hours_and_holidays(tmp_path):
+    import datetime
+    db = store.open_db(tmp_path / "jns.db")
+    sid = config.save_schedule(db, "office", [(d, "08:00", "16:00") for d in range(5)],
+                               holidays=[("12-25", "Christmas"), ("2026-11-11", "Independence")])
+    at = datetime.datetime
+    assert config.is_open(db, sid, at(2026, 11, 25, 8, 0))          # Wednesday 08:00
+    assert not config.is_open(db, sid, at(2026, 11, 25, 16, 0))     # closes at 16:00
+    assert not config.is_open(db, sid, at(2026, 11, 28, 10, 0))     # Saturday
+    assert not config.is_open(db, sid, at(2026, 11, 11, 10, 0))     # one-off holiday
+    assert not config.is_open(db, sid, at(2031, 12, 25, 10, 0))     # every year
+    with pytest.raises(store.StoreError, match="closing must come after opening"):
+        config.save_schedule(db, "office", [(0, "16:00", "08:00")])
+    assert config.is_open(db, sid, at(2026, 11, 25, 9, 0)), "a refused save changed nothing"
+
+
+def test_inbound_settings_are_checked_before_any_is_saved(tmp_path):
+    db = store.open_db(tmp_path / "jns.db")
+    config.seed_demo(db)
+    with pytest.raises(store.StoreError, match="recording mode"):
+        config.save_settings(db, rec_mode="sometimes", operator_key="9")
+    assert config.settings(db)["operator_key"] == "0"
+    with pytest.raises(store.StoreError, match="operator"):
+        config.save_settings(db, operator_action="operator")
+    with pytest.raises(store.StoreError, match="not a phone number"):
+        config.save_settings(db, rec_mode="list", rec_numbers="4860\n<script>")
+    config.save_settings(db, rec_mode="list", rec_numbers="4860\n48221234567")
+    assert config.record_numbers_match(config.settings(db), "48601112223")

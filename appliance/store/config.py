@@ -76,6 +76,13 @@ def set_agent_contact(db: sqlite_utils.Database, extension: str, contact: str | 
             raise StoreError(f"no agent with extension {extension!r}")
 
 
+QUEUE_STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear",
+                    "wrandom")
+QUEUE_RANGES = {"member_timeout": (5, 120, "ring time per agent (s)"),
+                "max_wait": (10, 7200, "longest wait (s)"),
+                "wrapup_time": (0, 600, "wrap-up time (s)"),
+                "max_callers": (0, 1000, "most callers waiting"),
+                "announce_frequency": (0, 600, "announcement every (s)")}
 QUEUE_OPTIONS = ("strategy", "musiconhold", "member_timeout", "max_wait", "wrapup_time",
                  "weight", "record", "max_callers", "announce_position", "announce_holdtime",
                  "announce_frequency")
@@ -98,6 +105,11 @@ def save_queue(db: sqlite_utils.Database, name: str, title: str, *,
     unknown = set(options) - set(QUEUE_OPTIONS)
     if unknown:
         raise StoreError(f"queue {name!r}: unknown options {', '.join(sorted(unknown))}")
+    for option, (low, high, what) in QUEUE_RANGES.items():
+        if option in options:
+            _in_range(f"queue {name!r}: {what}", options[option], low, high)
+    if "strategy" in options and options["strategy"] not in QUEUE_STRATEGIES:
+        raise StoreError(f"queue {name!r}: strategy is one of {', '.join(QUEUE_STRATEGIES)}")
     values = {"title": title or name, **options,
               "overflow_action": overflow[0] if overflow else None,
               "overflow_target": overflow[1] if overflow else ""}
@@ -145,6 +157,15 @@ def set_queue_members(db: sqlite_utils.Database, queue: str,
                        [row[0], agent[0], int(penalty)])
 
 
+def _in_range(what: str, value: Any, low: int, high: int) -> None:
+    try:
+        ok = low <= int(value) <= high
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise StoreError(f"{what}: a whole number from {low} to {high}, not {value!r}")
+
+
 def check_destination(db: sqlite_utils.Database, action: str | None, target: str, *,
                       where: str, menu_only: bool = False) -> None:
     """Refuse a destination that leads nowhere (unknown action, missing queue/menu/...)."""
@@ -182,6 +203,11 @@ def save_menu(db: sqlite_utils.Database, name: str, prompt: str,
         raise StoreError(f"menu name {name!r}: use lowercase letters, digits, - and _")
     if not prompt:
         raise StoreError(f"menu {name!r}: choose a prompt")
+    _in_range(f"menu {name!r}: waiting time for a key (s)", timeout_s, 1, 60)
+    _in_range(f"menu {name!r}: tries", max_tries, 1, 10)
+    for key in options:
+        if key not in tuple("0123456789*#"):
+            raise StoreError(f"menu {name!r}: {key!r} is not a phone key")
     with transaction(db):
         row = db.execute("SELECT id FROM ivr_menus WHERE name = ?", [name]).fetchone()
         values = {"title": title, "prompt": prompt, "timeout_s": timeout_s,
@@ -314,11 +340,33 @@ def save_schedule(db: sqlite_utils.Database, name: str, hours: Iterable[tuple[in
         else:
             sid = _insert(db, "schedules", {"name": name, "title": title})
         for weekday, opens, closes in hours:
+            for t in (opens, closes):
+                if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", t or ""):
+                    raise StoreError(f"schedule {name!r}: {t!r} is not a time like 08:00")
+            if not opens < closes:
+                raise StoreError(f"schedule {name!r}: {opens}-{closes}: closing must come after opening")
+            if not 0 <= int(weekday) <= 6:
+                raise StoreError(f"schedule {name!r}: weekday is 0 (Monday) to 6 (Sunday)")
             _insert(db, "schedule_hours", {"schedule_id": sid, "weekday": int(weekday),
                                            "opens": opens, "closes": closes})
         for day, day_title in holidays:
+            try:
+                datetime.date.fromisoformat(day if len(day) == 10 else f"2000-{day}")
+            except ValueError:
+                raise StoreError(f"schedule {name!r}: holiday {day!r} is not a date like "
+                                 "2026-12-24 (once) or 12-25 (every year)") from None
             _insert(db, "schedule_holidays", {"schedule_id": sid, "day": day, "title": day_title})
     return sid
+
+
+def delete_schedule(db: sqlite_utils.Database, name: str) -> None:
+    with transaction(db):
+        used = [r[0] for r in db.execute(
+            "SELECT r.did FROM inbound_routes r JOIN schedules s ON s.id = r.schedule_id "
+            "WHERE s.name = ?", [name])]
+        if used:
+            raise StoreError(f"schedule {name!r} is used by the routes of {', '.join(used)}")
+        db.execute("DELETE FROM schedules WHERE name = ?", [name])
 
 
 def is_open(db: sqlite_utils.Database, schedule_id: int, when: datetime.datetime) -> bool:
@@ -478,6 +526,8 @@ def save_settings(db: sqlite_utils.Database, **values: str) -> None:
             raise StoreError(f"{key.replace('_', ' ')}: a whole number")
     if merged["rec_retention_action"] not in ("delete", "archive"):
         raise StoreError("retention: delete or archive")
+    if merged["operator_action"] in ("operator",) + MENU_ONLY:
+        raise StoreError("operator: choose where the operator's calls go (a queue, an extension, ...)")
     with transaction(db):
         if merged["operator_target"] or merged["operator_action"] in ("hangup",):
             check_destination(db, merged["operator_action"], merged["operator_target"],
@@ -506,6 +556,22 @@ def save_prompt(db: sqlite_utils.Database, name: str, lang: str, source: str, *,
         return _insert(db, "prompts", {"name": name, "lang": lang, "source": source,
                                        "text": text, "seconds": seconds,
                                        "updated_at": int(time.time())})
+
+
+def delete_prompt(db: sqlite_utils.Database, name: str, lang: str | None = None) -> None:
+    """Remove a prompt (one language, or all); refused while a menu or an announcement
+    still plays it and no other language of it would be left."""
+    with transaction(db):
+        if lang:
+            db.execute("DELETE FROM prompts WHERE name = ? AND lang = ?", [name, lang])
+        else:
+            db.execute("DELETE FROM prompts WHERE name = ?", [name])
+        if prompt_langs(db, name):
+            return
+        menus = [r[0] for r in db.execute("SELECT name FROM ivr_menus WHERE prompt = ?", [name])]
+        if menus:
+            raise StoreError(f"prompt {name!r} is played by menu {', '.join(menus)}")
+        _check_all(db, f"prompt {name!r} is still used")
 
 
 def prompt_langs(db: sqlite_utils.Database, name: str) -> list[str]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime
 import logging
 import os
+import threading
 import time
 
 from ..store import config
@@ -32,6 +33,7 @@ PIN_PROMPT = "vm-password"
 PIN_WRONG_PROMPT = "vm-incorrect"
 RECORDED_BYTES_PER_S = 16000   # 8 kHz 16-bit mono wav from MixMonitor
 WAV_HEADER = 44
+REMEASURE_AFTER_S = 3.0
 
 
 @handler("route")
@@ -204,4 +206,18 @@ def recorded(agi: FastAGI, ctx: CallContext) -> None:
     if row["direction"] not in ("in", "out", "internal"):
         row["direction"] = "in"
     with ctx.db_lock():
-        config.index_recording(ctx.db, **row)
+        rec_id = config.index_recording(ctx.db, **row)
+    # MixMonitor is still writing while hangup handlers run: measure again once it is done
+    timer = threading.Timer(REMEASURE_AFTER_S, _remeasure,
+                            args=(ctx, rec_id, os.path.join(monitor, rel)))
+    timer.daemon = True
+    timer.start()
+
+
+def _remeasure(ctx: CallContext, rec_id: int, path: str) -> None:
+    try:
+        seconds = round(max(0, os.path.getsize(path) - WAV_HEADER) / RECORDED_BYTES_PER_S, 1)
+    except OSError:
+        return
+    with ctx.db_lock(), transaction(ctx.db):
+        ctx.db.execute("UPDATE recordings SET seconds = ? WHERE id = ?", [seconds, rec_id])
