@@ -23,7 +23,7 @@ from pathlib import Path
 
 from . import sdnotify
 from .store import config, db as store
-from .telephony import agi, render
+from .telephony import agi, recordings, render
 from .telephony.ami import AMIClient
 from .telephony.apply import ConfigApplier
 
@@ -33,6 +33,7 @@ DATA = Path(os.environ.get("JNS_DATA", "/data/jns"))
 DB_PATH = DATA / "jns.db"
 SECRETS = DATA / "secrets"
 ASTERISK_ROOT = DATA / "asterisk"
+HOUSEKEEPING_EVERY_S = 3600   # recordings retention and the disk guard
 FACTORY_RESET_FLAG = DATA.parent / "factory-reset"
 ALARMS = DATA / "alarms.log"
 
@@ -162,7 +163,15 @@ def run_agid() -> None:
                             after_install=lambda _gen: _chown_tree(ASTERISK_ROOT / "etc")).start()
     sdnotify.notify("READY=1", f"STATUS=FastAGI on {lay.agi_host}:{lay.agi_port}")
     interval = sdnotify.watchdog_interval() or 10
+    housekeeping_db, last_housekeeping = store.open_db(DB_PATH), float("-inf")
     while thread.is_alive():
+        if time.monotonic() - last_housekeeping > HOUSEKEEPING_EVERY_S:
+            last_housekeeping = time.monotonic()
+            try:
+                recordings.apply_policy(housekeeping_db, ASTERISK_ROOT / "spool" / "monitor",
+                                        DATA / "archive" / "recordings")
+            except Exception:
+                log.exception("recordings retention failed; next try in an hour")
         sdnotify.notify("WATCHDOG=1", f"STATUS={server.calls} calls, {server.failures} failed, "
                                       f"{server.active} now; {applier.applied} config changes")
         time.sleep(interval)
