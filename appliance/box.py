@@ -60,7 +60,7 @@ def prepare() -> None:
     store.ensure_secret(db, "web_secret_key", 32)
     _https_certificate()
     _ssh_host_key()
-    for sub in ("etc", "log/cdr-csv", "spool/monitor", "lib", "run"):
+    for sub in ("etc", "log/cdr-csv", "spool/monitor", "spool/prompt-rec", "lib", "run"):
         (ASTERISK_ROOT / sub).mkdir(parents=True, exist_ok=True)
     _chown_tree(ASTERISK_ROOT)
     try:

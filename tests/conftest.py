@@ -136,6 +136,17 @@ class Sipp:
         self.procs.append(proc)
         return proc
 
+    def phone_call(self, sip_port: int, ext: str, secret: str, number: str, *,
+                   talk_ms: int) -> subprocess.CompletedProcess:
+        """An agent's phone (digest auth as `ext`) dials an internal number, sends a tone
+        for talk_ms, presses # and waits for Asterisk to hang up."""
+        return subprocess.run(
+            [require_sipp(), f"127.0.0.1:{sip_port}", "-sf", "phone_caller.xml", "-s", number,
+             "-key", "ext", ext, "-au", ext, "-ap", secret, "-d", str(talk_ms),
+             "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()), "-m", "1",
+             "-nostdin", "-timeout", "60s", "-trace_err"],
+            cwd=self.dir, capture_output=True, text=True, timeout=90)
+
     def stop(self) -> None:
         for proc in self.procs:
             if proc.poll() is None:

@@ -14,7 +14,7 @@ import wave
 import pytest
 
 from appliance.devbox import free_port
-from appliance.store import config
+from appliance.store import config, users
 from appliance.telephony import sounds
 from tests.test_skeleton_call import cdr_rows, queue_log, wait_for
 
@@ -325,3 +325,23 @@ def test_queue_nobody_can_answer_sends_callers_to_its_overflow(devbox, sipp, age
     enter = wait_for(lambda: entered(devbox, "support"))
     assert enter and not entered(devbox, "nobody")
     assert "queue=JOINEMPTY" in userfield(devbox, enter[0][1])
+
+
+def test_admin_records_a_prompt_from_their_phone_and_agents_may_not(devbox, sipp):
+    db = devbox.db
+    secret = {r[0]: r[1] for r in db.execute("SELECT extension, secret FROM agents")}
+    admin = users.create_user(db, "kierownik", "correct horse battery", "admin")
+    db.execute("UPDATE users SET agent_id = (SELECT id FROM agents WHERE extension = '101') "
+               "WHERE id = ?", [admin])
+    result = sipp.phone_call(devbox.layout.sip_port, "101", secret["101"], "*7742", talk_ms=3000)
+    assert result.returncode == 0, result.stdout[-2000:]
+    row = db.execute("SELECT lang, source, seconds FROM prompts WHERE name = 'phone42'").fetchone()
+    assert row is not None and row[:2] == ("pl", "phone"), row
+    assert 2 <= row[2] <= 4.5, row
+    path = sounds.prompt_path(devbox.asterisk.dir / "prompts", "phone42", "pl")
+    stat = subprocess.run(["sox", str(path), "-n", "stat"], capture_output=True, text=True).stderr
+    assert float(stat.split("RMS     amplitude:")[1].split()[0]) > 0.01, stat   # the tone, not silence
+    # agent 102's user is not an admin: refused, nothing saved
+    result = sipp.phone_call(devbox.layout.sip_port, "102", secret["102"], "*7743", talk_ms=300)
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert db.execute("SELECT count(*) FROM prompts WHERE name = 'phone43'").fetchone()[0] == 0

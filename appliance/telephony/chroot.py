@@ -35,7 +35,7 @@ class ChrootAsterisk:
             raise ValueError(f"layout.root must be {CHROOT_ROOT} for a chroot instance")
         if not (self.rootfs / "usr/sbin/asterisk").exists():
             raise FileNotFoundError(f"{self.rootfs} has no Asterisk: run `make rootfs` first")
-        for sub in ("etc", "log/cdr-csv", "spool/monitor", "lib", "run"):
+        for sub in ("etc", "log/cdr-csv", "spool/monitor", "spool/prompt-rec", "lib", "run"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
 
     # host-side paths of the instance

@@ -221,3 +221,50 @@ def _remeasure(ctx: CallContext, rec_id: int, path: str) -> None:
         return
     with ctx.db_lock(), transaction(ctx.db):
         ctx.db.execute("UPDATE recordings SET seconds = ? WHERE id = ?", [seconds, rec_id])
+
+
+PROMPT_RECORD_MAX_MS = 30 * 60 * 1000   # half an hour: "no length limit" for a prompt
+
+
+@handler("record-prompt")
+def record_prompt(agi: FastAGI, ctx: CallContext) -> None:
+    """*77<number> from an agent phone: records prompt "phone<number>" in the caller's
+    language until # is pressed.  Only the phone of a user who may manage prompts (admin or
+    supervisor, linked to that extension) may; the endpoint name is Asterisk's, not a
+    caller ID the phone could choose."""
+    number = ctx.args[0] if ctx.args else ""
+    endpoint = agi.get_variable("CHANNEL(endpoint)") or ""
+    with ctx.db_lock():
+        allowed = ctx.db.execute(
+            "SELECT 1 FROM users u JOIN agents a ON a.id = u.agent_id "
+            "WHERE a.extension = ? AND u.role IN ('admin', 'supervisor')", [endpoint]).fetchone()
+        default_lang = config.settings(ctx.db)["default_lang"]
+    # the box's main language (an agent's phone has no caller language of its own)
+    lang = agi.get_variable("JNS_LANG") or default_lang
+    if not number.isdigit() or not allowed:
+        log.warning("prompt recording refused for endpoint %r (number %r)", endpoint, number)
+        agi.stream_file("ss-noservice" if not allowed else INVALID_PROMPT)
+        return
+    if lang not in config.LANGS:
+        lang = default_lang
+    name = f"phone{number}"
+    rel = f"spool/prompt-rec/{name}-{agi.env.get('agi_uniqueid', '0')}"
+    agi.record_file(f"{ctx.services.asterisk_root}/{rel}", "wav", "#", PROMPT_RECORD_MAX_MS)
+    recorded = os.path.join(ctx.services.host_root, rel + ".wav")
+    from . import sounds           # sox is needed only here
+    try:
+        with ctx.db_lock():
+            seconds = sounds.store_prompt(ctx.db, os.path.join(ctx.services.host_root, "prompts"),
+                                          name, lang, upload=recorded)
+            with transaction(ctx.db):
+                ctx.db.execute("UPDATE prompts SET source = 'phone' WHERE name = ? AND lang = ?",
+                               [name, lang])
+    except (sounds.SoundError, OSError) as exc:
+        log.error("prompt %s from %s not saved: %s", name, endpoint, exc)
+        agi.stream_file("beeperr")
+        return
+    finally:
+        if os.path.exists(recorded):
+            os.unlink(recorded)
+    log.info("prompt %s (%s, %.1f s) recorded from phone %s", name, lang, seconds, endpoint)
+    agi.stream_file("vm-msgsaved")

@@ -205,6 +205,10 @@ def _extensions_conf(snap: dict, lay: Layout) -> str:
     if snap["trunks"]:
         out += ["exten => _00X.,1,Goto(jns-outbound,${EXTEN:2},1)",
                 "exten => _+X.,1,Goto(jns-outbound,${EXTEN},1)"]
+    # an admin or supervisor records a prompt from their phone: *77 + a number
+    out += ["exten => _*77X.,1,Answer()",
+            f" same => n,{_agi(lay, 'record-prompt', '${EXTEN:3}')}",
+            " same => n,Hangup()"]
     out += ["include => jns-inbound", ""]
     # Every inbound call: the route service decides (blacklist first, then caller rules,
     # opening hours, language, VIP, recording) before the call is answered.  Without an
