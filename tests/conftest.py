@@ -44,10 +44,10 @@ class Sipp:
                         str(self.dir / "tone.al"), "synth", "3", "sine", "440"], check=True)
         self.procs: list[subprocess.Popen] = []
 
-    def agent(self, port: int, talk_ms: int, calls: int = 1) -> subprocess.Popen:
+    def agent(self, port: int, talk_ms: int, calls: int = 1, ip: str = "127.0.0.1") -> subprocess.Popen:
         """A SIPp phone that answers `calls` calls and hangs up after talk_ms."""
         proc = subprocess.Popen(
-            [require_sipp(), "-sf", "agent.xml", "-i", "127.0.0.1", "-p", str(port),
+            [require_sipp(), "-sf", "agent.xml", "-i", ip, "-p", str(port),
              "-mp", str(free_port()), "-d", str(talk_ms), "-m", str(calls), "-nostdin",
              "-timeout", "120s", "-trace_err"],
             cwd=self.dir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -345,3 +345,63 @@ def test_admin_records_a_prompt_from_their_phone_and_agents_may_not(devbox, sipp
     result = sipp.phone_call(devbox.layout.sip_port, "102", secret["102"], "*7743", talk_ms=300)
     assert result.returncode == 0, result.stdout[-2000:]
     assert db.execute("SELECT count(*) FROM prompts WHERE name = 'phone43'").fetchone()[0] == 0
+
+
+def test_outbound_only_mode_records_agents_outside_calls_not_inbound_ones(devbox, sipp, agent_port):
+    db = devbox.db
+    carrier_port = free_port()
+    config.add_trunk(db, "carrier", "127.0.0.2", port=carrier_port)
+    config.save_settings(db, rec_mode="outbound")
+    applied(devbox)
+    # the carrier answers the agent's outside call and hangs up after 3 s
+    far_end = sipp.agent(carrier_port, talk_ms=3000, ip="127.0.0.2")
+    secret = db.execute("SELECT secret FROM agents WHERE extension = '101'").fetchone()[0]
+    result = sipp.phone_call(devbox.layout.sip_port, "101", secret, "0048221234567", talk_ms=1000)
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert far_end.wait(timeout=30) == 0
+    # an inbound call in the same mode is not recorded
+    agent = sipp.agent(agent_port, talk_ms=2000)
+    assert sipp.call(devbox.layout.sip_port, did="100", digit="1").returncode == 0
+    agent.wait(timeout=30)
+    rows = wait_for(lambda: list(db.query("SELECT * FROM recordings")), timeout=10)
+    assert [(r["direction"], r["caller"], r["called"], r["agent"]) for r in rows] == \
+        [("out", "101", "48221234567", "101")], rows
+    with wave.open(str(devbox.asterisk.dir / "spool" / "monitor" / rows[0]["path"])) as w:
+        assert abs(w.getnframes() / w.getframerate() - 3) <= 1
+
+
+def test_operator_key_while_waiting_in_a_queue(devbox, sipp, agent_port):
+    db = devbox.db
+    config.save_queue(db, "operators", "Operators", members=["101"])
+    config.save_queue(db, "waitq", "Waiting", members=["101"])
+    config.save_route(db, "300", "queue", "waitq")
+    config.save_settings(db, operator_action="queue", operator_target="operators")
+    applied(devbox)
+    devbox.ami.action("QueuePause", Queue="waitq", Interface="PJSIP/101", Paused="true")
+    agent = sipp.agent(agent_port, talk_ms=1000)
+    result = sipp.call_keys(devbox.layout.sip_port, "300", [(2500, "0")])
+    assert result.returncode == 0, result.stdout[-2000:]
+    agent.wait(timeout=30)
+    log = queue_log(devbox)
+    assert [e[4] for e in log if e[2] == "waitq" and e[1] != "NONE"] == ["ENTERQUEUE", "EXITWITHKEY"], log
+    enter = wait_for(lambda: entered(devbox, "operators"))
+    assert enter and "operator=queue" in userfield(devbox, enter[0][1])
+
+
+def test_language_key_replays_the_menu_in_the_chosen_language(devbox, sipp, agent_port):
+    db = devbox.db
+    prompts = devbox.asterisk.dir / "prompts"
+    sounds.store_prompt(db, prompts, "powitanie", "pl", text="Dla języka angielskiego naciśnij dziewięć.")
+    sounds.store_prompt(db, prompts, "powitanie", "en", text="Press one for support.")
+    config.save_menu(db, "main", "powitanie", {"1": ("queue", "support"), "9": ("language", "en")},
+                     fallback=("queue", "support"))
+    applied(devbox)
+    commands = agi_commands(devbox)
+    agent = sipp.agent(agent_port, talk_ms=1000)
+    result = sipp.call_keys(devbox.layout.sip_port, "100", [(1500, "9"), (1500, "1")])
+    assert result.returncode == 0, result.stdout[-2000:]
+    agent.wait(timeout=30)
+    played = [c["command"].split()[2] for c in commands if "powitanie" in c["command"]]
+    assert [p.rsplit("/", 2)[1] for p in played] == ["pl", "en"], played
+    enter = wait_for(lambda: entered(devbox, "support"))
+    assert enter and "ivr=main:9/main:1/" in userfield(devbox, enter[0][1])

@@ -205,6 +205,8 @@ def recorded(agi: FastAGI, ctx: CallContext) -> None:
     }
     if row["direction"] not in ("in", "out", "internal"):
         row["direction"] = "in"
+    if row["direction"] == "out":      # the agent placed it: their extension is the caller
+        row["agent"] = row["caller"]
     with ctx.db_lock():
         rec_id = config.index_recording(ctx.db, **row)
     # MixMonitor is still writing while hangup handlers run: measure again once it is done

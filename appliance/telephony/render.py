@@ -327,12 +327,23 @@ def _extensions_conf(snap: dict, lay: Layout) -> str:
     ]
     if snap["trunks"]:
         trunk = snap["trunks"][0]["name"]
-        out += ["exten => _[+0-9]!,1,Set(__JNS_DIRECTION=${IF($[\"${JNS_DIRECTION}\" = \"\"]?out:${JNS_DIRECTION})})",
-                ' same => n,ExecIf($["${JNS_DIRECTION}" = "out" & '
-                '("' + cfg["rec_mode"] + '" = "all" | "' + cfg["rec_mode"] + '" = "outbound")]'
-                "?Gosub(jns-record,s,1))",
-                f" same => n,Dial(PJSIP/${{EXTEN}}@{trunk},60)",
-                " same => n,Goto(jns-hangup,s,1)"]
+        mode = cfg["rec_mode"]
+        if mode in ("all", "outbound"):
+            record = "1"
+        elif mode == "list" and cfg["rec_numbers"].split():
+            record = " | ".join(f'"${{EXTEN:0:{len(p)}}}" = "{p}"' for p in cfg["rec_numbers"].split())
+        else:
+            record = "0"
+        out += [
+            "; an agent's call to an outside number (an IVR 'external' keeps its direction)",
+            'exten => _[+0-9]!,1,GotoIf($["${JNS_DIRECTION}" != ""]?dial)',
+            " same => n,Set(__JNS_DIRECTION=out)",
+            " same => n,Set(__JNS_DID=${EXTEN})",
+            " same => n,Set(CHANNEL(hangup_handler_push)=jns-call-end,s,1)",
+            f" same => n,ExecIf($[{record}]?Set(__JNS_RECORD=1))",
+            ' same => n(dial),ExecIf($["${JNS_RECORD}" = "1"]?Gosub(jns-record,s,1))',
+            f" same => n,Dial(PJSIP/${{EXTEN}}@{trunk},60)",
+            " same => n,Goto(jns-hangup,s,1)"]
     else:
         out += ["exten => _[+0-9]!,1,Goto(jns-hangup,s,1)"]
     out += [
