@@ -1,8 +1,13 @@
-"""Panel users: hashed passwords, roles, login throttling.
+"""Panel users: hashed passwords, roles, login throttling, the admin's user management.
 
-Shared by the web panel (login, first-start setup) and the serial console (reset the admin
-password).  There is no default user and no default password: `needs_setup()` stays true
-until someone sets the first admin's password on the box.
+Shared by the web panel (login, first-start setup, the users page) and the serial console
+(reset the admin password).  There is no default user and no default password:
+`needs_setup()` stays true until someone sets the first admin's password on the box.
+
+Every change is one transaction and refuses bad input with a StoreError saying what to do;
+the box always keeps at least one admin.  An agent user may be linked to one agent
+extension (users.agent_id): the panel then shows that agent's recordings to them.  No
+function here returns a password hash except `authenticate`'s own check, and none logs one.
 """
 from __future__ import annotations
 
@@ -34,9 +39,10 @@ def needs_setup(db: sqlite_utils.Database) -> bool:
 
 
 def create_user(db: sqlite_utils.Database, username: str, password: str, role: str,
-                lang: str = "pl") -> int:
-    if role not in ROLES:
-        raise StoreError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+                lang: str = "pl", agent: str | None = None) -> int:
+    """A new user; `agent` (an agent extension) links an agent user to that agent."""
+    _check_role(role)
+    _check_lang(lang)
     username = username.strip()
     if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").replace("-", "").isalnum():
         raise StoreError("user name: 1-64 letters, digits, '.', '_' or '-'")
@@ -47,6 +53,7 @@ def create_user(db: sqlite_utils.Database, username: str, password: str, role: s
         cur = db.conn.execute(
             "INSERT INTO users(username, password_hash, role, lang, created_at) VALUES (?, ?, ?, ?, ?)",
             [username, generate_password_hash(password), role, lang, now()])
+        _link_agent(db, cur.lastrowid, role, agent)
         return cur.lastrowid
 
 
@@ -61,8 +68,7 @@ def set_password(db: sqlite_utils.Database, username: str, password: str) -> Non
 
 
 def set_lang(db: sqlite_utils.Database, user_id: int, lang: str) -> None:
-    if lang not in ("pl", "en"):
-        raise StoreError(f"unknown language {lang!r}; choose pl or en")
+    _check_lang(lang)
     with transaction(db):
         db.conn.execute("UPDATE users SET lang = ? WHERE id = ?", [lang, user_id])
 
@@ -70,6 +76,108 @@ def set_lang(db: sqlite_utils.Database, user_id: int, lang: str) -> None:
 def get_user(db: sqlite_utils.Database, user_id: int) -> dict | None:
     rows = list(db.query("SELECT id, username, role, lang FROM users WHERE id = ?", [user_id]))
     return rows[0] if rows else None
+
+
+def find_user(db: sqlite_utils.Database, username: str) -> dict | None:
+    """The user with this name (compared as the login compares it), or None."""
+    rows = list(db.query("SELECT id, username, role, lang FROM users WHERE username = ?",
+                         [username.strip()]))
+    return rows[0] if rows else None
+
+
+def list_users(db: sqlite_utils.Database) -> list[dict]:
+    """Every user by name with role, language and the linked agent (extension and name,
+    None when not linked); never a password hash."""
+    return list(db.query(
+        "SELECT u.id, u.username, u.role, u.lang, u.agent_id, a.extension AS agent, "
+        "a.name AS agent_name FROM users u LEFT JOIN agents a ON a.id = u.agent_id "
+        "ORDER BY u.username COLLATE NOCASE"))
+
+
+def update_user(db: sqlite_utils.Database, user_id: int, *, role: str, lang: str,
+                agent: str | None = None) -> None:
+    """Change a user's role, language and linked agent (an extension, or None).
+
+    Only agent users keep a link: any other role clears it.  Refused when it would leave
+    the box without an admin.
+    """
+    _check_role(role)
+    _check_lang(lang)
+    with transaction(db):
+        old = _user_role(db, user_id)
+        if old == "admin" and role != "admin" and _admins(db) == 1:
+            raise StoreError(LAST_ADMIN)
+        db.conn.execute("UPDATE users SET role = ?, lang = ? WHERE id = ?", [role, lang, user_id])
+        _link_agent(db, user_id, role, agent)
+
+
+def reset_password(db: sqlite_utils.Database, user_id: int, password: str) -> None:
+    """Set a user's new password (same rules as at first start) and forget their failed
+    logins, so a locked-out user can log in at once."""
+    check_password_rules(password)
+    with transaction(db):
+        row = db.execute("SELECT username FROM users WHERE id = ?", [user_id]).fetchone()
+        if row is None:
+            raise StoreError(NO_USER)
+        username = row[0]
+        db.conn.execute("UPDATE users SET password_hash = ? WHERE id = ?",
+                        [generate_password_hash(password), user_id])
+        db.conn.execute("DELETE FROM login_failures WHERE username = ?", [username])
+
+
+def delete_user(db: sqlite_utils.Database, user_id: int, acting_user_id: int) -> None:
+    """Delete a user; refused for the acting user themselves and for the last admin."""
+    with transaction(db):
+        role = _user_role(db, user_id)
+        if user_id == acting_user_id:
+            raise StoreError(SELF_DELETE)
+        if role == "admin" and _admins(db) == 1:
+            raise StoreError(LAST_ADMIN)
+        db.conn.execute("DELETE FROM users WHERE id = ?", [user_id])
+
+
+LAST_ADMIN = ("the box must keep at least one administrator: make another user an "
+              "administrator first")
+SELF_DELETE = "you cannot delete the user you are logged in as; ask another administrator"
+NO_USER = "this user no longer exists; reload the list of users"
+NO_AGENT = "no agent has that extension; choose one from the list"
+AGENT_TAKEN = "that agent extension is already linked to another user; unlink it there first"
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise StoreError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in ("pl", "en"):
+        raise StoreError(f"unknown language {lang!r}; choose pl or en")
+
+
+def _user_role(db: sqlite_utils.Database, user_id: int) -> str:
+    row = db.execute("SELECT role FROM users WHERE id = ?", [user_id]).fetchone()
+    if row is None:
+        raise StoreError(NO_USER)
+    return row[0]
+
+
+def _admins(db: sqlite_utils.Database) -> int:
+    return db.execute("SELECT count(*) FROM users WHERE role = 'admin'").fetchone()[0]
+
+
+def _link_agent(db: sqlite_utils.Database, user_id: int, role: str, agent: str | None) -> None:
+    """Link an agent user to the agent with extension `agent` (None or "": no link); inside
+    the caller's transaction.  Other roles are never linked."""
+    agent_id = None
+    if role == "agent" and agent:
+        row = db.execute("SELECT id FROM agents WHERE extension = ?", [agent]).fetchone()
+        if row is None:
+            raise StoreError(NO_AGENT)
+        agent_id = row[0]
+        if db.execute("SELECT 1 FROM users WHERE agent_id = ? AND id != ?",
+                      [agent_id, user_id]).fetchone():
+            raise StoreError(AGENT_TAKEN)
+    db.conn.execute("UPDATE users SET agent_id = ? WHERE id = ?", [agent_id, user_id])
 
 
 def login_delay(db: sqlite_utils.Database, username: str, remote_addr: str,

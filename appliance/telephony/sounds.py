@@ -7,7 +7,8 @@ into place with os.replace, so a caller never hears half a file and a failed upl
 spoils the prompt that was playing.
 
 This module never runs a shell (file names and prompt text are user input), never limits a
-recording's length (IVR-6), and never deletes a file unless asked to by delete_prompt_files.
+recording's length (IVR-6), and never deletes a file unless asked to by delete_prompt_files
+or delete_moh_file.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from appliance.store.db import transaction
 PROMPT_RATE = 8000
 VOICES = {"pl": "pl", "en": "en"}   # espeak-ng voice per prompt language
 _NAME = re.compile(r"[a-z0-9_-]+")
+_MOH_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.wav")   # no "/", no leading "."
 
 
 class SoundError(Exception):
@@ -173,7 +175,25 @@ def store_moh(moh_dir: str | os.PathLike, queue: str, upload: str | os.PathLike,
     return dest
 
 
-def delete_prompt_files(prompts_dir: str | os.PathLike, name: str) -> None:
-    """Remove a prompt's sound in every language (the caller deletes its rows)."""
-    for lang in config.LANGS:
-        prompt_path(prompts_dir, name, lang).unlink(missing_ok=True)
+def delete_prompt_files(prompts_dir: str | os.PathLike, name: str,
+                        lang: str | None = None) -> None:
+    """Remove a prompt's sound in `lang`, or in every language when None (the caller
+    deletes its rows first).  A file that is not there is no error."""
+    for one in (lang,) if lang else config.LANGS:
+        prompt_path(prompts_dir, name, one).unlink(missing_ok=True)
+
+
+def delete_moh_file(moh_dir: str | os.PathLike, queue: str, filename: str) -> None:
+    """Remove one hold-music file <moh_dir>/<queue>/<filename> (a .wav in the queue's own
+    folder, as the queue page lists them).  Anything else -- another folder, a path,
+    a name that is not there -- is refused with SoundError and nothing is removed."""
+    _check_name("queue", queue)
+    if not _MOH_FILE.fullmatch(filename or ""):
+        raise SoundError(f"hold-music file {filename!r}: not a file name of this queue's music")
+    folder = Path(moh_dir) / queue
+    path = folder / filename
+    if path.parent != folder or not path.is_file():
+        raise SoundError(f"queue {queue!r} has no hold-music file {filename!r}; "
+                         "reload the page to see its files")
+    path.unlink()
+    _fsync(folder)

@@ -23,8 +23,8 @@ from flask import Flask, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..store.db import PerThread, ensure_secret
-from . import (admin, agent, auth, blacklist, callers, dashboard, inbound, menus, prompts,
-               queues, recordings, schedules, settings, supervisor)
+from . import (accounts, admin, agent, auth, blacklist, callers, dashboard, inbound, menus,
+               prompts, queues, recordings, schedules, settings, supervisor)
 from .forms import UPLOAD_MAX_BYTES
 from .i18n import current_lang, gettext
 
@@ -63,7 +63,7 @@ def create_app(db_path: str, status_provider: Callable[[], dict] | None = None,
 
     auth.init_app(app)
     for module in (auth, dashboard, admin, menus, queues, inbound, schedules, callers,
-                   blacklist, prompts, settings, recordings, supervisor, agent):
+                   blacklist, prompts, settings, accounts, recordings, supervisor, agent):
         app.register_blueprint(module.bp)
     app.jinja_env.globals.update(_=gettext, current_lang=current_lang,
                                  admin_pages=admin.PAGES, admin_areas=admin.AREAS)

@@ -1,6 +1,6 @@
 """Admin area `/admin/`: the overview of the call-center configuration and the menu of
 the pages that change it (IVR menus, queues, routes, schedules, caller rules, blacklist,
-prompts, settings), each in its own blueprint under /admin/.
+prompts, settings, panel users), each in its own blueprint under /admin/.
 
 The overview is read-only (agents, queues with members, IVR menus, inbound routes from
 `store.config.snapshot()`).  Admin only.  Never shows SIP or trunk secrets and never
@@ -26,6 +26,7 @@ PAGES = (
     ("callers.index", "Known callers"),
     ("blacklist.index", "Blacklist"),
     ("settings.index", "Settings"),
+    ("users.index", "Users"),
 )
 AREAS = frozenset(endpoint.split(".")[0] for endpoint, _label in PAGES)
 

@@ -17,6 +17,7 @@ from flask import g, has_request_context, request, session
 
 from ..store.users import MIN_PASSWORD
 from .i18n_inbound import ENGLISH, INBOUND
+from .i18n_users import USERS
 
 LANGS = ("pl", "en")
 DEFAULT_LANG = "pl"
@@ -154,6 +155,7 @@ CATALOG: dict[str, str] = {
         "Wystąpił błąd w urządzeniu; został zapisany w dzienniku.",
 }
 CATALOG.update(INBOUND)  # the configuration and recordings pages (i18n_inbound.py)
+CATALOG.update(USERS)    # the users page (i18n_users.py)
 
 
 def current_lang() -> str:

@@ -151,6 +151,10 @@ INBOUND: dict[str, str] = {
     "Queue {name} saved.": "Zapisano kolejkę {name}.",
     "Queue {name} deleted.": "Usunięto kolejkę {name}.",
     "Hold music added to queue {name}.": "Dodano muzykę w oczekiwaniu do kolejki {name}.",
+    "Hold music {file} deleted from queue {name}.":
+        "Usunięto muzykę w oczekiwaniu {file} z kolejki {name}.",
+    "Queue {queues} still plays this music; choose other music there.":
+        "Kolejka {queues} wciąż odtwarza tę muzykę; wybierz tam inną muzykę.",
     # inbound routes
     "New route": "Nowa trasa",
     "Language": "Język",
@@ -186,6 +190,10 @@ INBOUND: dict[str, str] = {
         "{day}: podaj godzinę otwarcia i zamknięcia.",
     "Opening hours named {name} already exist.": "Godziny pracy o nazwie {name} już istnieją.",
     "Opening hours {name} saved.": "Zapisano godziny pracy {name}.",
+    "Opening hours {name} deleted.": "Usunięto godziny pracy {name}.",
+    "Opening hours that a number still uses cannot be deleted.":
+        "Nie można usunąć godzin pracy, których wciąż używa jakiś numer.",
+    "Delete opening hours {name}": "Usuń godziny pracy {name}",
     # known callers
     "A number (or the start of numbers) that the box recognises: the caller's language, "
     "VIP priority in queues, where the call goes and a PIN the IVR can ask for.":
@@ -260,6 +268,13 @@ INBOUND: dict[str, str] = {
     "Make the prompt": "Utwórz komunikat",
     "Prompt {name} ({lang}) saved: {seconds} s.":
         "Zapisano komunikat {name} ({lang}): {seconds} s.",
+    "Prompt {name} ({lang}) deleted.": "Usunięto komunikat {name} ({lang}).",
+    "Prompt {name} deleted.": "Usunięto komunikat {name}.",
+    "Delete in every language": "Usuń we wszystkich językach",
+    "A prompt that a menu or an announcement still plays cannot be deleted in its last "
+    "language.":
+        "Komunikatu, który wciąż odtwarza menu lub zapowiedź, nie można usunąć w jego "
+        "ostatnim języku.",
     # recordings
     "From": "Od",
     "To": "Do",

@@ -4,7 +4,10 @@ announcements, per language, with their length and a player.
 An upload (any format sox reads, any length: the size limit is raised for this view) is
 saved to a private temporary file and handed to `sounds.store_prompt`, which converts it
 and writes the prompts row in one go; typed text goes to the same function for speech
-synthesis.  Admin only.  Sounds are only read here to play them back to the admin.
+synthesis.  A delete (one language, or all) is one `config.delete_prompt` call, refused
+while a menu or an announcement would be left without the prompt; only after the rows are
+gone are the files of exactly those languages removed (`sounds.delete_prompt_files`).
+Admin only.  Sounds are only read here to play them back to the admin.
 """
 from __future__ import annotations
 
@@ -53,6 +56,37 @@ def audio(lang: str, name: str):
     if not path.is_file():
         abort(404)
     return send_file(path, mimetype="audio/wav", conditional=True)
+
+
+@bp.route("/<name>/delete", methods=["POST"])
+@role_required("admin")
+def delete(name: str):
+    return _delete(name, None)
+
+
+@bp.route("/<lang>/<name>/delete", methods=["POST"])
+@role_required("admin")
+def delete_lang(lang: str, name: str):
+    return _delete(name, lang)
+
+
+def _delete(name: str, lang: str | None):
+    prompts_dir = current_app.config["PROMPTS_DIR"]
+    langs = config.prompt_langs(db(), name)
+    if not prompts_dir or not langs or (lang is not None and lang not in langs):
+        abort(404)
+    from ..telephony import sounds
+    try:
+        config.delete_prompt(db(), name, lang)
+    except StoreError as exc:
+        flash(_("Not deleted: {error}", error=_(str(exc))), "error")
+        return redirect(url_for(".index"))
+    sounds.delete_prompt_files(prompts_dir, name, lang)
+    if lang:
+        flash(_("Prompt {name} ({lang}) deleted.", name=name, lang=lang), "ok")
+    else:
+        flash(_("Prompt {name} deleted.", name=name), "ok")
+    return redirect(url_for(".index"))
 
 
 def _store(form, *, upload: bool):

@@ -5,7 +5,10 @@ A save is one `config.save_queue` call with every option from the form; a delete
 `config.delete_queue` call (refused while a route, key or setting still leads there).
 Hold music: the upload is converted by `sounds.store_moh` into <MOH_DIR>/<queue>/; when the
 queue still plays the default music it is then switched to its own folder (one
-`save_queue` call with its other values unchanged).  Admin only; no telephony here.
+`save_queue` call with its other values unchanged).  Deleting a file is one
+`sounds.delete_moh_file` call; deleting the last one switches a queue that played its own
+folder back to the default music first, and is refused while another queue plays that
+folder.  Admin only; no telephony here.
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from werkzeug.security import safe_join
 
 from ..store import config, webqueries
-from ..store.db import StoreError
+from ..store.db import StoreError, transaction
 from .auth import db, role_required
 from .forms import (FormError, destination, put_destination, saved_upload, targets,
                     upload_allowed, whole_number)
@@ -116,6 +119,38 @@ def moh_file(name: str, filename: str):
     return send_file(path, mimetype="audio/wav")
 
 
+@bp.route("/<name>/moh/<filename>/delete", methods=["POST"])
+@role_required("admin")
+def delete_moh(name: str, filename: str):
+    queue = _queue_or_404(name)
+    moh_dir = current_app.config["MOH_DIR"]
+    if not moh_dir or filename not in _moh_files(name):
+        abort(404)
+    from ..telephony import sounds
+    try:
+        with transaction(db()):  # the switch to default music is undone if the file stays
+            if _moh_files(name) == [filename]:
+                _stop_playing_folder(queue)
+            sounds.delete_moh_file(moh_dir, name, filename)
+    except (StoreError, sounds.SoundError) as exc:
+        return _form(_values(queue), queue, moh_error=str(exc))
+    flash(_("Hold music {file} deleted from queue {name}.", file=filename, name=name), "ok")
+    return redirect(url_for(".edit", name=name) + "#moh")
+
+
+def _stop_playing_folder(queue: dict) -> None:
+    """Before a queue's music folder becomes empty: its own queue goes back to the default
+    music; any other queue still playing the folder refuses the delete."""
+    name = queue["name"]
+    others = [q["name"] for q in config.snapshot(db())["queues"]
+              if q["musiconhold"] == name and q["name"] != name]
+    if others:
+        raise FormError(_("Queue {queues} still plays this music; choose other music there.",
+                          queues=", ".join(others)))
+    if queue["musiconhold"] == name:
+        _store_queue(name, {**_values(queue), "musiconhold": "default"})
+
+
 def _queue_or_404(name: str) -> dict:
     queue = webqueries.queue(db(), name)
     if queue is None:
@@ -165,10 +200,11 @@ def _store_queue(name: str, form) -> None:
 
 
 def _moh_folders() -> list[str]:
+    """Folders holding music (an emptied queue folder is no choice)."""
     moh_dir = current_app.config["MOH_DIR"]
     if not moh_dir or not Path(moh_dir).is_dir():
         return []
-    return sorted(p.name for p in Path(moh_dir).iterdir() if p.is_dir())
+    return sorted(p.name for p in Path(moh_dir).iterdir() if p.is_dir() and _moh_files(p.name))
 
 
 def _moh_files(name: str) -> list[str]:

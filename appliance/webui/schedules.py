@@ -1,9 +1,10 @@
 """Opening hours `/admin/schedules/` (IVR-8): per weekday up to INTERVALS open periods,
 and holidays (one date, or a month-day every year) when the call center is closed.
 
-A save is one `config.save_schedule` call.  Routes choose a schedule and where calls go
-while it is closed (the routes page).  There is no delete yet: the store has no
-delete_schedule.  Admin only; no telephony here.
+A save is one `config.save_schedule` call, a delete one `config.delete_schedule` call
+(refused, with the store's message, while a route still uses the schedule).  Routes choose
+a schedule and where calls go while it is closed (the routes page).  Admin only; no
+telephony here.
 """
 from __future__ import annotations
 
@@ -59,6 +60,20 @@ def edit(name: str):
         values[f"close_{weekday}_{count[weekday]}"] = closes
         count[weekday] += 1
     return _form(values, schedule)
+
+
+@bp.route("/<name>/delete", methods=["POST"])
+@role_required("admin")
+def delete(name: str):
+    if webqueries.schedule(db(), name) is None:
+        abort(404)
+    try:
+        config.delete_schedule(db(), name)
+    except StoreError as exc:
+        flash(_("Not deleted: {error}", error=_(str(exc))), "error")
+        return redirect(url_for(".edit", name=name))
+    flash(_("Opening hours {name} deleted.", name=name), "ok")
+    return redirect(url_for(".index"))
 
 
 def _hours(form) -> list[tuple[int, str, str]]:
