@@ -405,3 +405,37 @@ def test_language_key_replays_the_menu_in_the_chosen_language(devbox, sipp, agen
     assert [p.rsplit("/", 2)[1] for p in played] == ["pl", "en"], played
     enter = wait_for(lambda: entered(devbox, "support"))
     assert enter and "ivr=main:9/main:1/" in userfield(devbox, enter[0][1])
+
+
+def test_waiting_callers_hear_their_position(devbox, sipp, agent_port):
+    db = devbox.db
+    config.save_queue(db, "waitq", "Waiting", members=["101"], announce_position=1,
+                      announce_holdtime=1, announce_frequency=20)
+    config.save_route(db, "300", "queue", "waitq")
+    applied(devbox)
+    # Asterisk's own account of what it played to whom: a verbose log channel for this test
+    devbox.asterisk.cli("logger add channel played.log verbose(3)")
+    played = devbox.asterisk.log_dir / "played.log"
+
+    def heard() -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for line in played.read_text().splitlines() if played.exists() else []:
+            if "Playing '" in line:
+                channel = line.split("<")[1].split(">")[0]
+                out.setdefault(channel, []).append(line.split("Playing '")[1].split(".")[0])
+        return out
+
+    devbox.ami.action("QueuePause", Queue="waitq", Interface="PJSIP/101", Paused="true")
+    first = sipp.call_keys(devbox.layout.sip_port, "300", [(500, "5")], caller="48600100001", wait=False)
+    assert wait_for(lambda: entered(devbox, "waitq"), timeout=15)
+    second = sipp.call_keys(devbox.layout.sip_port, "300", [(500, "5")], caller="48600100002", wait=False)
+    # the second caller hears their position: "there are" 2 "calls waiting" ("you are 2nd")
+    told = ["queue-thereare", "digits/2", "queue-callswaiting"]
+    assert wait_for(lambda: any(p[i:i + 3] == told for p in heard().values()
+                                for i in range(len(p))), timeout=30), heard()
+    agent = sipp.agent(agent_port, talk_ms=500, calls=2)
+    devbox.ami.action("QueuePause", Queue="waitq", Interface="PJSIP/101", Paused="false")
+    assert first.wait(timeout=60) == 0 and second.wait(timeout=60) == 0
+    agent.wait(timeout=30)
+    prompts = sorted(heard().values())
+    assert prompts[0][0] == "queue-thereare" and prompts[1][0] == "queue-youarenext", prompts
