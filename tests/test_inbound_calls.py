@@ -439,3 +439,20 @@ def test_waiting_callers_hear_their_position(devbox, sipp, agent_port):
     agent.wait(timeout=30)
     prompts = sorted(heard().values())
     assert prompts[0][0] == "queue-thereare" and prompts[1][0] == "queue-youarenext", prompts
+
+
+def test_saving_configuration_during_a_call_does_not_drop_it(devbox, sipp, agent_port):
+    agent = sipp.agent(agent_port, talk_ms=6000)
+    caller = sipp.call_keys(devbox.layout.sip_port, "100", [(1500, "1")], wait=False)
+    assert wait_for(lambda: [e for e in queue_log(devbox) if e[4] == "CONNECT"], timeout=20)
+    before = devbox.applier.applied
+    # an admin saves while the call is bridged: new queue, menu changed, new blacklist entry
+    config.save_queue(devbox.db, "sales", "Sales", members=["102"])
+    config.save_menu(devbox.db, "main", "hello-world", {"1": ("queue", "support"), "2": ("queue", "sales")},
+                     fallback=("queue", "support"))
+    config.blacklist_add(devbox.db, "48700")
+    applied(devbox)
+    assert devbox.applier.applied > before
+    assert caller.wait(timeout=30) == 0 and agent.wait(timeout=30) == 0
+    complete = [e for e in queue_log(devbox) if e[4] == "COMPLETEAGENT"]
+    assert complete and abs(int(complete[0][6]) - 6) <= 1, queue_log(devbox)
