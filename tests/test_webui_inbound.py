@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from flask import url_for
 
-from appliance.store import config, users
+from appliance.store import config, users, webqueries
 from appliance.store.db import transaction
 from appliance.telephony import sounds
 from appliance.webui import admin, create_app, queues, recordings, schedules, settings
@@ -145,13 +145,18 @@ CONFIG_GETS = ["/admin/", "/admin/menus/", "/admin/menus/new", "/admin/menus/mai
                "/admin/queues/", "/admin/queues/new", "/admin/queues/support/edit",
                "/admin/routes/", "/admin/routes/new", "/admin/routes/100/edit",
                "/admin/schedules/", "/admin/schedules/new", "/admin/callers/",
-               "/admin/blacklist/", "/admin/settings/", "/admin/prompts/"]
+               "/admin/blacklist/", "/admin/settings/", "/admin/prompts/", "/admin/users/",
+               "/admin/users/1/edit"]
 CONFIG_POSTS = ["/admin/menus/new", "/admin/menus/main/edit", "/admin/menus/main/delete",
                 "/admin/queues/new", "/admin/queues/support/edit", "/admin/queues/support/delete",
                 "/admin/queues/support/moh", "/admin/routes/new", "/admin/routes/100/edit",
                 "/admin/routes/100/delete", "/admin/schedules/new", "/admin/callers/",
                 "/admin/callers/1/delete", "/admin/blacklist/", "/admin/blacklist/1/delete",
-                "/admin/settings/", "/admin/prompts/upload", "/admin/prompts/speak"]
+                "/admin/settings/", "/admin/prompts/upload", "/admin/prompts/speak",
+                "/admin/schedules/x/delete", "/admin/prompts/x/delete",
+                "/admin/prompts/pl/x/delete", "/admin/queues/support/moh/x.wav/delete",
+                "/admin/users/", "/admin/users/1/edit", "/admin/users/1/password",
+                "/admin/users/1/delete"]
 
 
 def test_admin_opens_every_page_in_both_languages(admin_client):
@@ -375,6 +380,72 @@ def test_hold_music_upload_per_queue(admin_client, db, dirs, tmp_path):
     assert sorted(p.name for p in (dirs["MOH_DIR"] / "support").iterdir()) == ["jazz-loop.wav"]
 
 
+def test_hold_music_delete(admin_client, db, dirs, tmp_path):
+    c = admin_client
+    folder = dirs["MOH_DIR"] / "support"
+    for name in ("One.wav", "Two.wav"):
+        with make_wav(tmp_path / name, 1).open("rb") as fh:
+            r = post(c, "/admin/queues/support/moh", {"music": (fh, name)},
+                     content_type="multipart/form-data")
+        assert r.status_code == 302
+    assert sorted(p.name for p in folder.iterdir()) == ["one.wav", "two.wav"]
+    body = text(c.get("/admin/queues/support/edit"))
+    assert 'action="/admin/queues/support/moh/one.wav/delete"' in body
+
+    r = post(c, "/admin/queues/support/moh/one.wav/delete")
+    assert r.status_code == 302
+    assert "Usunięto muzykę w oczekiwaniu one.wav z kolejki support." in text(c.get(r.location))
+    assert sorted(p.name for p in folder.iterdir()) == ["two.wav"]
+    assert webqueries.queue(db, "support")["musiconhold"] == "support"
+
+    # the last file while another queue plays this folder: refused, nothing changes
+    r = post(c, "/admin/queues/new", queue_form(name="sales", musiconhold="support"))
+    assert r.status_code == 302
+    before = dump(db)
+    r = post(c, "/admin/queues/support/moh/two.wav/delete")
+    assert r.status_code == 400
+    assert "Nie zapisano: Kolejka sales wciąż odtwarza tę muzykę" in text(r)
+    assert dump(db) == before and (folder / "two.wav").is_file()
+    # once nobody else plays it: the file goes and support plays the default music again
+    post(c, "/admin/queues/sales/edit", queue_form(musiconhold="default"))
+    r = post(c, "/admin/queues/support/moh/two.wav/delete")
+    assert r.status_code == 302
+    assert list(folder.iterdir()) == []
+    support = webqueries.queue(db, "support")
+    assert support["musiconhold"] == "default" and support["strategy"] == "rrmemory"
+    body = text(c.get("/admin/queues/support/edit"))
+    assert "katalog support" not in body                  # an empty folder is no choice
+    # path tricks and names that are not there: 404, nothing removed
+    (folder / "keep.wav").write_bytes(b"RIFF")
+    for path in ("/admin/queues/support/moh/..%2f..%2fbox.db/delete",
+                 "/admin/queues/support/moh/missing.wav/delete",
+                 "/admin/queues/nowhere/moh/keep.wav/delete"):
+        assert post(c, path).status_code == 404, path
+    assert (folder / "keep.wav").is_file() and (tmp_path / "box.db").is_file()
+
+
+def test_delete_moh_file_refuses_path_tricks(dirs, tmp_path):
+    moh = dirs["MOH_DIR"]
+    (moh / "support").mkdir()
+    (moh / "support" / "loop.wav").write_bytes(b"RIFF")
+    (moh / "other").mkdir()
+    (moh / "other" / "x.wav").write_bytes(b"RIFF")
+    (moh / "support" / ".hidden.wav").write_bytes(b"RIFF")
+    for queue, filename in [("support", "../other/x.wav"), ("support", "..%2fother%2fx.wav"),
+                            ("../support", "loop.wav"), ("support", "/etc/passwd"),
+                            ("support", ".hidden.wav"), ("support", "loop.txt"),
+                            ("support", "missing.wav"), ("support", ""), ("other", "loop.wav"),
+                            ("support", "loop.wav\x00")]:
+        with pytest.raises(sounds.SoundError):
+            sounds.delete_moh_file(moh, queue, filename)
+    assert sorted(p.name for p in (moh / "support").iterdir()) == [".hidden.wav", "loop.wav"]
+    assert (moh / "other" / "x.wav").is_file()
+    sounds.delete_moh_file(moh, "support", "loop.wav")
+    assert not (moh / "support" / "loop.wav").exists()
+    with pytest.raises(sounds.SoundError, match="no hold-music file"):
+        sounds.delete_moh_file(moh, "support", "loop.wav")
+
+
 # -- inbound routes ----------------------------------------------------------------------------
 
 def test_route_create_edit_delete(admin_client, db):
@@ -466,6 +537,27 @@ def test_schedule_refused_values(admin_client, db):
     assert_refused(r, db, before, "is not a date like")
     r = post(c, "/admin/schedules/new", {"name": HOSTILE[0]})
     assert_refused(r, db, before, "use lowercase letters, digits, - and _")
+
+
+def test_schedule_delete_refused_while_a_route_uses_it(admin_client, db):
+    c = admin_client
+    config.save_schedule(db, "office", [(0, "08:00", "16:00")], title="Office")
+    config.save_route(db, "200", "menu", "main", schedule="office", closed=("hangup", ""))
+    assert "Usuń godziny pracy office" in text(c.get("/admin/schedules/office/edit"))
+    before = dump(db)
+    r = post(c, "/admin/schedules/office/delete")
+    assert r.status_code == 302 and r.location.endswith("/admin/schedules/office/edit")
+    assert "Nie usunięto: schedule &#39;office&#39; is used by the routes of 200" in \
+        text(c.get(r.location))
+    assert dump(db) == before
+    config.save_route(db, "200", "menu", "main")
+    r = post(c, "/admin/schedules/office/delete")
+    assert r.status_code == 302 and r.location.endswith("/admin/schedules/")
+    assert "Usunięto godziny pracy office." in text(c.get(r.location))
+    assert db.execute("SELECT count(*) FROM schedules").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM schedule_hours").fetchone()[0] == 0
+    assert post(c, "/admin/schedules/office/delete").status_code == 404
+    assert post(c, "/admin/schedules/<script>/delete").status_code == 404
 
 
 # -- known callers -----------------------------------------------------------------------------
@@ -686,6 +778,64 @@ def test_prompt_from_text(admin_client, db, dirs):
     before = dump(db)
     r = post(c, "/admin/prompts/speak", {"name": "closed", "lang": "en", "text": "   "})
     assert_refused(r, db, before, "type the text the prompt should say")
+
+
+def test_prompt_delete_per_language_and_refused_while_played(admin_client, db, dirs, tmp_path):
+    c = admin_client
+    wav = make_wav(tmp_path / "w.wav", 1)
+    for lang in ("pl", "en"):
+        sounds.store_prompt(db, dirs["PROMPTS_DIR"], "welcome", lang, upload=wav)
+        sounds.store_prompt(db, dirs["PROMPTS_DIR"], "spare", lang, upload=wav)
+    files = {lang: sounds.prompt_path(dirs["PROMPTS_DIR"], "welcome", lang)
+             for lang in ("pl", "en")}
+    r = post(c, "/admin/menus/main/edit", menu_form(prompt="welcome", key_1_action="queue",
+                                                    key_1_target="support"))
+    assert r.status_code == 302
+    listing = text(c.get("/admin/prompts/")).split('id="prompt-list"')[1].split("</table>")[0]
+    assert 'action="/admin/prompts/pl/welcome/delete"' in listing
+    assert 'action="/admin/prompts/welcome/delete"' in listing
+
+    # one language of a prompt that menu main plays: the other language is left, so allowed
+    r = post(c, "/admin/prompts/pl/welcome/delete")
+    assert r.status_code == 302 and "Usunięto komunikat welcome (pl)." in text(c.get(r.location))
+    assert config.prompt_langs(db, "welcome") == ["en"]
+    assert not files["pl"].exists() and files["en"].is_file()
+    # its last language: refused with the store's message, row and file stay
+    before = dump(db)
+    r = post(c, "/admin/prompts/en/welcome/delete")
+    assert "Nie usunięto: prompt &#39;welcome&#39; is played by menu main" in \
+        text(c.get(r.location))
+    r = post(c, "/admin/prompts/welcome/delete")
+    assert "is played by menu main" in text(c.get(r.location))
+    assert dump(db) == before and files["en"].is_file()
+    # not played any more: every language goes, rows and files
+    post(c, "/admin/menus/main/edit", menu_form(key_1_action="queue", key_1_target="support"))
+    r = post(c, "/admin/prompts/welcome/delete")
+    assert "Usunięto komunikat welcome." in text(c.get(r.location))
+    assert config.prompt_langs(db, "welcome") == [] and not files["en"].exists()
+    assert config.prompt_langs(db, "spare") == ["en", "pl"]
+    assert sounds.prompt_path(dirs["PROMPTS_DIR"], "spare", "pl").is_file()
+    for path in ("/admin/prompts/welcome/delete", "/admin/prompts/de/spare/delete",
+                 "/admin/prompts/..%2fspare/delete", "/admin/prompts/pl/nothing/delete"):
+        assert post(c, path).status_code == 404, path
+    assert config.prompt_langs(db, "spare") == ["en", "pl"]
+
+
+def test_delete_prompt_files_of_one_language(dirs, tmp_path):
+    prompts = dirs["PROMPTS_DIR"]
+    for lang in ("pl", "en"):
+        sounds.convert(make_wav(tmp_path / "a.wav", 1), sounds.prompt_path(prompts, "hi", lang))
+    sounds.delete_prompt_files(prompts, "hi", "en")
+    assert sounds.prompt_path(prompts, "hi", "pl").is_file()
+    assert not sounds.prompt_path(prompts, "hi", "en").exists()
+    sounds.delete_prompt_files(prompts, "hi", "en")          # already gone: no error
+    with pytest.raises(sounds.SoundError):
+        sounds.delete_prompt_files(prompts, "hi", "de")
+    with pytest.raises(sounds.SoundError):
+        sounds.delete_prompt_files(prompts, "../pl/hi", "pl")
+    assert sounds.prompt_path(prompts, "hi", "pl").is_file()
+    sounds.delete_prompt_files(prompts, "hi")
+    assert not sounds.prompt_path(prompts, "hi", "pl").exists()
 
 
 def test_pages_without_folders_say_unavailable(tmp_path):

@@ -11,6 +11,7 @@ function here returns a password hash except `authenticate`'s own check, and non
 """
 from __future__ import annotations
 
+import hashlib
 import time
 
 import sqlite_utils
@@ -76,6 +77,14 @@ def set_lang(db: sqlite_utils.Database, user_id: int, lang: str) -> None:
 def get_user(db: sqlite_utils.Database, user_id: int) -> dict | None:
     rows = list(db.query("SELECT id, username, role, lang FROM users WHERE id = ?", [user_id]))
     return rows[0] if rows else None
+
+
+def session_stamp(db: sqlite_utils.Database, user_id: int) -> str | None:
+    """A short digest of the user's password hash (None: no such user).  The panel keeps it
+    in the session, so a new password ends the user's other sessions.  It reveals nothing
+    about the password: the hash it digests is salted and never leaves the box."""
+    row = db.execute("SELECT password_hash FROM users WHERE id = ?", [user_id]).fetchone()
+    return hashlib.sha256(row[0].encode()).hexdigest()[:16] if row else None
 
 
 def find_user(db: sqlite_utils.Database, username: str) -> dict | None:

@@ -6,12 +6,14 @@ Each change is one call into `appliance.store.users` (create_user, update_user,
 reset_password, delete_user), which hashes passwords, checks the password rules of the
 first-start setup and refuses to leave the box without an admin or to delete the user who
 is logged in.  The page checks only what the store cannot: that a new password was typed
-the same twice.  A password or its hash is never shown, logged or put back into a form.
+the same twice.  A new password ends the user's other sessions (auth.py).  A password or
+its hash is never shown, logged or put back into a form.
 Admin only; no telephony here.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (Blueprint, abort, flash, g, redirect, render_template, request, session,
+                   url_for)
 
 from ..store import users, webqueries
 from ..store.db import StoreError
@@ -70,6 +72,8 @@ def password(user_id: int):
     except StoreError as exc:
         return _form(user, {k: user[k] or "" for k in ("role", "lang", "agent")},
                      password_error=str(exc))
+    if user_id == g.user["id"]:  # other sessions of this user end; this one goes on
+        session["stamp"] = users.session_stamp(db(), user_id)
     flash(_("New password of {name} saved.", name=user["username"]), "ok")
     return redirect(url_for(".index"))
 

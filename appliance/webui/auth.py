@@ -10,9 +10,11 @@
 - Bodies over MAX_CONTENT_LENGTH are refused (413), except on views marked for uploads
   (prompts, hold music), which take up to UPLOAD_MAX_BYTES from a user allowed to use them.
 
-The session cookie holds only the user id, the CSRF token and the chosen language; the
-user's role is read from the database on every request.  This module never stores a
-password or a hash in the session and never talks to Asterisk.
+The session cookie holds only the user id, a stamp of the user's password
+(`users.session_stamp`: a new password, e.g. reset by an admin, ends the user's other
+sessions), the CSRF token and the chosen language; the user's role is read from the
+database on every request.  This module never stores a password or a password hash in the
+session and never talks to Asterisk.
 """
 from __future__ import annotations
 
@@ -64,9 +66,12 @@ def _load_user() -> None:
     g.user = None
     uid = session.get("uid")
     if uid is not None:
-        g.user = users.get_user(db(), uid)
-        if g.user is None:  # user deleted since login
-            _reset_session()
+        user = users.get_user(db(), uid)
+        stamp = users.session_stamp(db(), uid) or ""
+        if user is None or not hmac.compare_digest(str(session.get("stamp", "")), stamp):
+            _reset_session()  # user deleted, or given a new password, since this login
+        else:
+            g.user = user
 
 
 def _upload_limit() -> None:
@@ -159,6 +164,7 @@ def _safe_next(target: str | None) -> str:
 def _start_session(user: dict) -> None:
     _reset_session()  # new session on login: no fixation, fresh CSRF token
     session["uid"] = user["id"]
+    session["stamp"] = users.session_stamp(db(), user["id"])
 
 
 # -- views ------------------------------------------------------------------------------------
