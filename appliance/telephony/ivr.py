@@ -16,6 +16,7 @@ rendered fallbacks take the call, so no caller is left unanswered.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 import os
@@ -36,53 +37,68 @@ WAV_HEADER = 44
 REMEASURE_AFTER_S = 3.0
 
 
+@dataclasses.dataclass
+class RouteDecision:
+    """What the route service says about one inbound call before it is answered."""
+    blocked: dict | None = None          # the blacklist entry that refuses the call
+    destination: tuple[str, str] | None = None   # None: the dialplan's rendered route
+    lang: str = "pl"
+    record: bool = False
+    rule: dict | None = None             # the caller rule that matched
+
+
+def decide_route(db, caller: str, did: str, now: datetime.datetime) -> RouteDecision:
+    """Blacklist first; then the caller's own rule; then the dialled number's route, or
+    its closed destination outside opening hours; language and recording by policy."""
+    blocked = config.blacklist_match(db, caller) if caller else None
+    if blocked:
+        return RouteDecision(blocked=blocked)
+    cfg = config.settings(db)
+    route_row = next(iter(db.query("SELECT * FROM inbound_routes WHERE did = ?", [did])), None)
+    rule = config.caller_rule_for(db, caller, did) if caller else None
+    destination = None
+    if rule and rule["action"]:
+        destination = (rule["action"], rule["target"])
+    elif route_row:
+        destination = (route_row["action"], route_row["target"])
+        if route_row["schedule_id"] and not config.is_open(db, route_row["schedule_id"], now):
+            destination = (route_row["closed_action"], route_row["closed_target"])
+    lang = ((rule or {}).get("lang") or (route_row or {}).get("lang") or cfg["default_lang"])
+    mode = cfg["rec_mode"]
+    record = mode in ("all", "inbound") or (mode == "list" and (
+        config.record_numbers_match(cfg, caller) or config.record_numbers_match(cfg, did)))
+    return RouteDecision(destination=destination, lang=lang, record=record, rule=rule)
+
+
 @handler("route")
 def route(agi: FastAGI, ctx: CallContext) -> None:
     did = agi.env.get("agi_extension", "")
     caller = agi.env.get("agi_callerid", "")
-    caller = "" if caller in ("unknown", "") else caller
+    caller = "" if caller == "unknown" else caller
     with ctx.db_lock():
-        db = ctx.db
-        blocked = config.blacklist_match(db, caller) if caller else None
-        if blocked:
-            config.log_blocked_call(db, agi.env.get("agi_uniqueid", ""), caller, did, blocked["id"])
-        else:
-            cfg = config.settings(db)
-            rows = list(db.query("SELECT * FROM inbound_routes WHERE did = ?", [did]))
-            rule = config.caller_rule_for(db, caller, did) if caller else None
-            dest = None
-            if rule and rule["action"]:
-                dest = (rule["action"], rule["target"])
-            elif rows:
-                r = rows[0]
-                dest = (r["action"], r["target"])
-                if r["schedule_id"] and not config.is_open(db, r["schedule_id"],
-                                                           datetime.datetime.now()):
-                    dest = (r["closed_action"], r["closed_target"])
-            lang = (rule or {}).get("lang") or (rows[0]["lang"] if rows else None) \
-                or cfg["default_lang"]
-            mode = cfg["rec_mode"]
-            record = mode in ("all", "inbound") or (
-                mode == "list" and (config.record_numbers_match(cfg, caller)
-                                    or config.record_numbers_match(cfg, did)))
-            announcement = _prompt(ctx, dest[1], lang) if dest and dest[0] == "announcement" else None
-    if blocked:
-        log.info("blocked call from %s to %s (rule %s)", caller, did, blocked["pattern"])
+        d = decide_route(ctx.db, caller, did, datetime.datetime.now())
+        if d.blocked:
+            config.log_blocked_call(ctx.db, agi.env.get("agi_uniqueid", ""), caller, did,
+                                    d.blocked["id"])
+        elif d.destination and d.destination[0] == "announcement":
+            d.destination = ("announcement", _prompt(ctx, d.destination[1], d.lang))
+    if d.blocked:
+        log.info("blocked call from %s to %s (rule %s)", caller, did, d.blocked["pattern"])
         agi.set_variable("JNS_ACTION", "blocked")
         return
-    agi.set_variable("CHANNEL(language)", lang)
-    agi.set_variable("__JNS_LANG", lang)
-    if record:
+    agi.set_variable("CHANNEL(language)", d.lang)
+    agi.set_variable("__JNS_LANG", d.lang)
+    if d.record:
         agi.set_variable("__JNS_RECORD", "1")
-    if rule:
-        if rule["vip"]:
+    if d.rule:
+        if d.rule["vip"]:
             agi.set_variable("__JNS_VIP", "1")
-        if rule["match"] == "exact":
+        if d.rule["match"] == "exact":
             agi.set_variable("__JNS_VERIFIED", "number")
-        if rule["name"]:
-            agi.set_variable("CALLERID(name)", rule["name"])
-    if dest:
-        _decide(agi, dest[0], announcement or dest[1], path=None)
+        if d.rule["name"]:
+            agi.set_variable("CALLERID(name)", d.rule["name"])
+    if d.destination:
+        _decide(agi, *d.destination, path=None)
 
 
 @handler("ivr")
