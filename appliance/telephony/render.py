@@ -91,7 +91,7 @@ def _asterisk_conf(lay: Layout) -> str:
             ("astagidir", "/usr/share/asterisk/agi-bin"), ("astspooldir", f"{lay.root}/spool"),
             ("astrundir", f"{lay.root}/run"), ("astlogdir", f"{lay.root}/log"),
             ("astsbindir", "/usr/sbin")]),
-        ("options", [("verbose", 1), ("maxload", 0), ("cache_record_files", "yes"),
+        ("options", [("verbose", 1), ("maxload", 0), ("cache_record_files", "no"),
                      ("transmit_silence", "yes"), ("hideconnect", "yes")]),
     ])
 
