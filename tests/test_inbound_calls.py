@@ -407,7 +407,7 @@ def test_language_key_replays_the_menu_in_the_chosen_language(devbox, sipp, agen
     assert enter and "ivr=main:9/main:1/" in userfield(devbox, enter[0][1])
 
 
-def test_waiting_callers_hear_their_position(devbox, sipp, agent_port):
+def test_waiting_callers_hear_their_position_and_the_estimated_wait(devbox, sipp, agent_port):
     db = devbox.db
     config.save_queue(db, "waitq", "Waiting", members=["101"], announce_position=1,
                       announce_holdtime=1, announce_frequency=20)
@@ -439,6 +439,10 @@ def test_waiting_callers_hear_their_position(devbox, sipp, agent_port):
     agent.wait(timeout=30)
     prompts = sorted(heard().values())
     assert prompts[0][0] == "queue-thereare" and prompts[1][0] == "queue-youarenext", prompts
+    # and the estimated wait: "the estimated hold time is" N "seconds" (or minutes)
+    told = next(p for p in heard().values() if "queue-holdtime" in p)
+    after = told[told.index("queue-holdtime") + 1:]
+    assert after[0].startswith("digits/") and after[1] in ("queue-minutes", "queue-seconds"), told
 
 
 def test_saving_configuration_during_a_call_does_not_drop_it(devbox, sipp, agent_port):

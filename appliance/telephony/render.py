@@ -380,6 +380,8 @@ def _queues_conf(snap: dict, lay: Layout) -> str:
                  ("context", "jns-queue-exit"),
                  ("announce-position", "yes" if q["announce_position"] else "no"),
                  ("announce-holdtime", "yes" if q["announce_holdtime"] else "no"),
+                 # seconds too (else waits under a minute are never announced)
+                 ("announce-round-seconds", 10),
                  ("announce-frequency", q["announce_frequency"] if announce else 0),
                  ("min-announce-frequency", 15),
                  ("reportholdtime", "no"), ("setinterfacevar", "yes"), ("setqueueentryvar", "yes")]
