@@ -460,3 +460,24 @@ def test_saving_configuration_during_a_call_does_not_drop_it(devbox, sipp, agent
     assert caller.wait(timeout=30) == 0 and agent.wait(timeout=30) == 0
     complete = [e for e in queue_log(devbox) if e[4] == "COMPLETEAGENT"]
     assert complete and abs(int(complete[0][6]) - 6) <= 1, queue_log(devbox)
+
+
+def test_announcements_play_our_prompt_in_the_callers_language_then_end_the_call(devbox, sipp):
+    db = devbox.db
+    prompts = devbox.asterisk.dir / "prompts"
+    sounds.store_prompt(db, prompts, "zamkniete", "pl", text="Biuro jest zamknięte.")
+    sounds.store_prompt(db, prompts, "zamkniete", "en", text="The office is closed.")
+    config.save_menu(db, "main", "hello-world", {"1": ("queue", "support"), "3": ("announcement", "zamkniete")},
+                     fallback=("queue", "support"))
+    # a queue nobody can answer overflows to the same announcement (decided by the dialplan)
+    config.save_queue(db, "nobody", "Nobody", members=["102"], overflow=("announcement", "zamkniete"))
+    config.save_route(db, "300", "queue", "nobody")
+    config.save_caller_rule(db, "44", match="prefix", lang="en")
+    applied(devbox)
+    devbox.asterisk.cli("logger add channel played.log verbose(3)")
+    played = devbox.asterisk.log_dir / "played.log"
+    assert sipp.call_keys(devbox.layout.sip_port, "100", [(1500, "3")]).returncode == 0
+    assert sipp.call_keys(devbox.layout.sip_port, "300", [(300, "5")], caller="447700900123").returncode == 0
+    text = played.read_text()
+    assert "prompts/pl/zamkniete" in text and "prompts/en/zamkniete" in text, text[-3000:]
+    assert not [e for e in queue_log(devbox) if e[4] == "ENTERQUEUE"]

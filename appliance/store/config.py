@@ -650,6 +650,8 @@ def snapshot(db: sqlite_utils.Database) -> dict[str, Any]:
             "routes": list(db.query("SELECT * FROM inbound_routes ORDER BY did")),
             "trunks": list(db.query("SELECT * FROM trunks ORDER BY name")),
             "settings": settings(db),
+            "prompts": {name: prompt_langs(db, name) for name in
+                        [r[0] for r in db.execute("SELECT DISTINCT name FROM prompts")]},
             "moh_classes": [],
         }
 

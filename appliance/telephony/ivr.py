@@ -80,8 +80,6 @@ def route(agi: FastAGI, ctx: CallContext) -> None:
         if d.blocked:
             config.log_blocked_call(ctx.db, agi.env.get("agi_uniqueid", ""), caller, did,
                                     d.blocked["id"])
-        elif d.destination and d.destination[0] == "announcement":
-            d.destination = ("announcement", _prompt(ctx, d.destination[1], d.lang))
     if d.blocked:
         log.info("blocked call from %s to %s (rule %s)", caller, did, d.blocked["pattern"])
         agi.set_variable("JNS_ACTION", "blocked")
@@ -143,9 +141,6 @@ def ivr(agi: FastAGI, ctx: CallContext) -> None:
             else:
                 _decide(agi, menu["fallback_action"], menu["fallback_target"], path + "pin-failed/")
             return
-        if action == "announcement":
-            with ctx.db_lock():
-                target = _prompt(ctx, target, lang)
         _decide(agi, action, target, path)
         return
     _decide(agi, menu["fallback_action"], menu["fallback_target"], f"{path}{name}:-/")

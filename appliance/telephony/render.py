@@ -178,6 +178,8 @@ def _destination(action: str, target: str, snap: dict | None = None) -> str:
         return "jns-hangup,s,1"
     if action in ("ivr", "menu", "pin"):
         return f"jns-ivr,{target},1"
+    if action == "external":
+        return f"jns-outbound,{target},1"
     if action == "language":
         return "jns-hangup,s,1"
     return f"jns-{action},{target},1"
@@ -257,12 +259,20 @@ def _extensions_conf(snap: dict, lay: Layout) -> str:
         "exten => extension,1,Goto(jns-extension,${JNS_TARGET},1)",
         "exten => external,1,Goto(jns-outbound,${JNS_TARGET},1)",
         "exten => voicemail,1,Goto(jns-voicemail,${JNS_TARGET},1)",
-        "; the service resolved the prompt to a file in the caller's language",
-        "exten => announcement,1,Playback(${JNS_TARGET})",
-        " same => n,Goto(jns-hangup,s,1)",
+        "exten => announcement,1,Goto(jns-announcement,${JNS_TARGET},1)",
         "exten => hangup,1,Goto(jns-hangup,s,1)",
         f"exten => operator,1,Goto({operator})",
         "exten => i,1,Goto(" + default + ")",
+        "", "; our prompts played as a destination, in the caller's language if we have it",
+        "[jns-announcement]",
+    ]
+    for name, langs in sorted(snap["prompts"].items()):
+        lang = langs[0] if len(langs) == 1 else (
+            "${IF($[" + " | ".join(f'"${{JNS_LANG}}" = "{x}"' for x in langs[1:])
+            + f"]?${{JNS_LANG}}:{langs[0]})}}")
+        out += [f"exten => {name},1,Playback({lay.root}/prompts/{lang}/{name})",
+                " same => n,Goto(jns-hangup,s,1)"]
+    out += [
         "", "; the operator key pressed while waiting in a queue",
         "[jns-queue-exit]",
         f"exten => {cfg['operator_key']},1,Set(CDR(userfield)=${{CDR(userfield)}}&operator=queue)",
