@@ -481,3 +481,20 @@ def test_announcements_play_our_prompt_in_the_callers_language_then_end_the_call
     text = played.read_text()
     assert "prompts/pl/zamkniete" in text and "prompts/en/zamkniete" in text, text[-3000:]
     assert not [e for e in queue_log(devbox) if e[4] == "ENTERQUEUE"]
+
+
+def test_voicemail_destination_takes_a_message(devbox, sipp):
+    db = devbox.db
+    config.save_menu(db, "main", "hello-world", {"1": ("queue", "support"), "4": ("voicemail", "102")},
+                     fallback=("queue", "support"))
+    applied(devbox)
+    # key 4; # skips the greeting; 4 s of the caller's tone as the message; # ends it
+    result = sipp.call_keys(devbox.layout.sip_port, "100", [(1500, "4"), (1500, "#"), (4000, "#")])
+    assert result.returncode == 0, result.stdout[-2000:]
+    inbox = devbox.asterisk.dir / "spool" / "voicemail" / "jns" / "102" / "INBOX"
+    messages = wait_for(lambda: sorted(inbox.glob("msg*.wav")) if inbox.exists() else [])
+    assert messages, f"no message in {inbox}"
+    with wave.open(str(messages[0])) as w:
+        assert 2.5 <= w.getnframes() / w.getframerate() <= 6
+    vm_conf = (devbox.asterisk.etc_parent / "current" / "voicemail.conf").read_text()
+    assert "102 = 102," not in vm_conf     # the mailbox PIN is not the extension

@@ -12,6 +12,7 @@ back to the menu's fallback destination when the AGI server cannot be reached.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import shutil
 import tempfile
@@ -424,7 +425,11 @@ def _features_conf(snap: dict) -> str:
 
 
 def _voicemail_conf(snap: dict) -> str:
-    boxes = [(a["extension"], f"{a['extension']},{a['name']}") for a in snap["agents"]]
+    # mailbox PINs derive from each agent's random SIP secret: nothing guessable ships
+    # (and no dialplan offers VoiceMailMain yet; agents hear messages in the panel later)
+    boxes = [(a["extension"], "{},{}".format(
+        int(hashlib.sha256(a["secret"].encode()).hexdigest()[:12], 16) % 10**8, a["name"]))
+        for a in snap["agents"]]
     return _ini([("general", [("format", "wav"), ("maxmsg", 100), ("maxsecs", 300),
                               ("minsecs", 1), ("attach", "no")]),
                  ("jns", boxes)])
