@@ -652,7 +652,6 @@ def snapshot(db: sqlite_utils.Database) -> dict[str, Any]:
             "settings": settings(db),
             "prompts": {name: prompt_langs(db, name) for name in
                         [r[0] for r in db.execute("SELECT DISTINCT name FROM prompts")]},
-            "moh_classes": [],
         }
 
 

@@ -268,10 +268,7 @@ def record_prompt(agi: FastAGI, ctx: CallContext) -> None:
     try:
         with ctx.db_lock():
             seconds = sounds.store_prompt(ctx.db, os.path.join(ctx.services.host_root, "prompts"),
-                                          name, lang, upload=recorded)
-            with transaction(ctx.db):
-                ctx.db.execute("UPDATE prompts SET source = 'phone' WHERE name = ? AND lang = ?",
-                               [name, lang])
+                                          name, lang, upload=recorded, source="phone")
     except (sounds.SoundError, OSError) as exc:
         log.error("prompt %s from %s not saved: %s", name, endpoint, exc)
         agi.stream_file("beeperr")

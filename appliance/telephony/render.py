@@ -177,7 +177,7 @@ def _destination(action: str, target: str, snap: dict | None = None) -> str:
         return _destination(cfg["operator_action"], target) if target else "jns-hangup,s,1"
     if action in ("hangup", "operator") or not target:
         return "jns-hangup,s,1"
-    if action in ("ivr", "menu", "pin"):
+    if action in ("menu", "pin"):
         return f"jns-ivr,{target},1"
     if action == "external":
         return f"jns-outbound,{target},1"

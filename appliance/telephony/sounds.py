@@ -138,8 +138,10 @@ def synthesize(text: str, lang: str, dest: str | os.PathLike) -> float:
 
 
 def store_prompt(db, prompts_dir: str | os.PathLike, name: str, lang: str, *,
-                 upload: str | os.PathLike | None = None, text: str | None = None) -> float:
+                 upload: str | os.PathLike | None = None, text: str | None = None,
+                 source: str | None = None) -> float:
     """Make prompt `name` in `lang` from an upload or from text, and record it; return seconds.
+    `source` says where an upload came from ("upload" by default, "phone" for *77).
 
     The sound is staged beside its final name and moved into place inside the database
     transaction: if save_prompt refuses, the prompt that was there (file and row) stays.
@@ -151,7 +153,8 @@ def store_prompt(db, prompts_dir: str | os.PathLike, name: str, lang: str, *,
     try:
         seconds = convert(upload, staged) if upload is not None else synthesize(text, lang, staged)
         with transaction(db):
-            config.save_prompt(db, name, lang, "upload" if upload is not None else "tts",
+            config.save_prompt(db, name, lang,
+                               source or ("upload" if upload is not None else "tts"),
                                text=text or "", seconds=round(seconds, 3))
             os.replace(staged, dest)
         _fsync(dest.parent)
