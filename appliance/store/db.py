@@ -248,6 +248,16 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
+# 3: hardware, SMS and the watchdog (issue 5).  Three sections, each owned by one part of
+# the code, joined into one migration step.  Unreleased while issue 5 is open.
+MIGRATION_3_GSM = """
+"""
+MIGRATION_3_HAL = """
+"""
+MIGRATION_3_WATCHDOG = """
+"""
+MIGRATIONS.append(MIGRATION_3_GSM + MIGRATION_3_HAL + MIGRATION_3_WATCHDOG)
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
