@@ -248,7 +248,7 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
-# 3: hardware, SMS and the watchdog (issue 5).  Three sections, each owned by one part of
+# 3: hardware, SMS and the watchdog (issue 5).  Four sections, each owned by one part of
 # the code, joined into one migration step.  Unreleased while issue 5 is open.
 MIGRATION_3_GSM = """
 """
@@ -256,7 +256,9 @@ MIGRATION_3_HAL = """
 """
 MIGRATION_3_WATCHDOG = """
 """
-MIGRATIONS.append(MIGRATION_3_GSM + MIGRATION_3_HAL + MIGRATION_3_WATCHDOG)
+MIGRATION_3_SECURITY = """
+"""
+MIGRATIONS.append(MIGRATION_3_GSM + MIGRATION_3_HAL + MIGRATION_3_WATCHDOG + MIGRATION_3_SECURITY)
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
