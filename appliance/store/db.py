@@ -255,6 +255,44 @@ MIGRATION_3_GSM = """
 MIGRATION_3_HAL = """
 """
 MIGRATION_3_WATCHDOG = """
+    -- the admin's changes to an alert check's defaults (appliance.store.alerts.CHECKS)
+    CREATE TABLE alert_rules (
+        check_id TEXT PRIMARY KEY,
+        enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+        warning REAL,
+        critical REAL,
+        hysteresis REAL NOT NULL DEFAULT 2 CHECK (hysteresis >= 0),
+        repeat_min INTEGER NOT NULL DEFAULT 60 CHECK (repeat_min >= 0),
+        escalate_min INTEGER NOT NULL DEFAULT 0 CHECK (escalate_min >= 0),
+        notify_sms INTEGER NOT NULL DEFAULT 1 CHECK (notify_sms IN (0, 1)),
+        notify_email INTEGER NOT NULL DEFAULT 1 CHECK (notify_email IN (0, 1)),
+        notify_led INTEGER NOT NULL DEFAULT 1 CHECK (notify_led IN (0, 1)),
+        notify_banner INTEGER NOT NULL DEFAULT 1 CHECK (notify_banner IN (0, 1))
+    );
+    -- one row per episode of one fault; resolved_at NULL while it lasts
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        check_id TEXT NOT NULL,
+        subject TEXT NOT NULL DEFAULT '',
+        severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+        text TEXT NOT NULL,
+        since REAL NOT NULL,            -- when the fault started (or was first seen)
+        detected_at REAL NOT NULL,      -- when the watchdog saw it
+        last_seen REAL NOT NULL,
+        resolved_at REAL,
+        value REAL,
+        acknowledged_by TEXT,
+        acknowledged_at REAL,
+        notified TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX alerts_open ON alerts(resolved_at, check_id);
+    CREATE INDEX alerts_since ON alerts(since);
+    CREATE TABLE metric_samples (
+        name TEXT NOT NULL,
+        at REAL NOT NULL,
+        value REAL NOT NULL
+    );
+    CREATE INDEX metric_samples_name_at ON metric_samples(name, at);
 """
 MIGRATION_3_SECURITY = """
 """
