@@ -251,6 +251,95 @@ MIGRATIONS: list[str] = [
 # 3: hardware, SMS and the watchdog (issue 5).  Four sections, each owned by one part of
 # the code, joined into one migration step.  Unreleased while issue 5 is open.
 MIGRATION_3_GSM = """
+    -- GSM modems: one row per serial port (configured by hand or auto-detected); the
+    -- modem service (jns-modemd) writes the state, the panel writes name/port/PIN
+    CREATE TABLE modems (
+        id INTEGER PRIMARY KEY,
+        port TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL DEFAULT '',
+        configured INTEGER NOT NULL DEFAULT 0,       -- 1: added by hand, probed even if silent
+        state TEXT NOT NULL DEFAULT 'absent' CHECK (state IN ('absent', 'starting', 'ready',
+            'pin_required', 'pin_rejected', 'puk_required', 'no_sim', 'not_registered', 'error')),
+        operator TEXT,
+        rssi INTEGER CHECK (rssi IS NULL OR rssi BETWEEN 0 AND 31),
+        dbm INTEGER,
+        registration TEXT,
+        imei TEXT,
+        imsi TEXT,
+        iccid TEXT,
+        manufacturer TEXT,
+        model TEXT,
+        last_error TEXT,
+        -- PIN the admin entered, for the service to enter once: new -> tried -> accepted,
+        -- or rejected (pin cleared, never retried until the admin enters a new one)
+        pin TEXT,
+        pin_state TEXT NOT NULL DEFAULT 'none'
+            CHECK (pin_state IN ('none', 'new', 'tried', 'accepted', 'rejected')),
+        pin_iccid TEXT,
+        updated_at REAL
+    );
+    -- the persistent outbound queue: claimed by one modem with UPDATE ... WHERE status='queued'
+    CREATE TABLE sms_outbox (
+        id INTEGER PRIMARY KEY,
+        number TEXT NOT NULL,
+        text TEXT NOT NULL,
+        purpose TEXT NOT NULL DEFAULT 'manual',
+        modem_id INTEGER REFERENCES modems(id) ON DELETE SET NULL,   -- wanted modem, or NULL
+        claimed_by INTEGER REFERENCES modems(id) ON DELETE SET NULL,
+        status TEXT NOT NULL DEFAULT 'queued'
+            CHECK (status IN ('queued', 'sending', 'sent', 'delivered', 'failed')),
+        encoding TEXT,
+        parts INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_try_at REAL NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        sent_at REAL,
+        delivered_at REAL,
+        error TEXT
+    );
+    CREATE INDEX sms_outbox_status ON sms_outbox(status, next_try_at);
+    -- each part of an outbound message; a part with mr set was confirmed by +CMGS and is
+    -- never sent again, a part in 'sending' never confirmed is sent again
+    CREATE TABLE sms_parts (
+        id INTEGER PRIMARY KEY,
+        outbox_id INTEGER NOT NULL REFERENCES sms_outbox(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        pdu TEXT NOT NULL,
+        length INTEGER NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'sending', 'sent', 'delivered', 'failed')),
+        modem_id INTEGER REFERENCES modems(id) ON DELETE SET NULL,
+        mr INTEGER,
+        sent_at REAL,
+        delivered_at REAL,
+        report_status INTEGER,
+        UNIQUE (outbox_id, seq)
+    );
+    CREATE INDEX sms_parts_mr ON sms_parts(modem_id, mr, status);
+    CREATE TABLE sms_inbox (
+        id INTEGER PRIMARY KEY,
+        modem_id INTEGER REFERENCES modems(id) ON DELETE SET NULL,
+        sender TEXT NOT NULL,
+        text TEXT NOT NULL,
+        sent_at TEXT,                 -- the SMSC timestamp, as the network gave it
+        received_at REAL NOT NULL,
+        parts INTEGER NOT NULL DEFAULT 1,
+        complete INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE INDEX sms_inbox_received ON sms_inbox(received_at);
+    -- parts of multi-part inbound messages waiting for their siblings
+    CREATE TABLE sms_inbox_parts (
+        id INTEGER PRIMARY KEY,
+        modem_id INTEGER REFERENCES modems(id) ON DELETE CASCADE,
+        sender TEXT NOT NULL,
+        ref INTEGER NOT NULL,
+        total INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        sent_at TEXT,
+        received_at REAL NOT NULL,
+        UNIQUE (modem_id, sender, ref, total, seq)
+    );
 """
 MIGRATION_3_HAL = """
 """
