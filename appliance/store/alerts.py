@@ -385,3 +385,10 @@ def _rows(db: sqlite_utils.Database, sql: str, args: list | None = None) -> list
     cur = db.execute(sql, args or [])
     cols = [c[0] for c in cur.description]
     return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+
+def touch_open(db: sqlite_utils.Database, at: float | None = None) -> None:
+    """The watchdog still sees every open alert: move their last_seen to `at`."""
+    with transaction(db):
+        db.conn.execute("UPDATE alerts SET last_seen = ? WHERE resolved_at IS NULL",
+                        [time.time() if at is None else at])
