@@ -17,6 +17,7 @@ from typing import Any, Iterable
 
 import sqlite_utils
 
+from . import security
 from .db import StoreError, transaction
 
 # Where a call can be sent: action -> what its target names.  One list for IVR keys,
@@ -652,6 +653,8 @@ def snapshot(db: sqlite_utils.Database) -> dict[str, Any]:
             "settings": settings(db),
             "prompts": {name: prompt_langs(db, name) for name in
                         [r[0] for r in db.execute("SELECT DISTINCT name FROM prompts")]},
+            # sources the watchdog blocked (store.security): refused by a PJSIP ACL
+            "blocked_sources": security.blocked_addresses(db),
         }
 
 

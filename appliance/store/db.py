@@ -384,6 +384,24 @@ MIGRATION_3_WATCHDOG = """
     CREATE INDEX metric_samples_name_at ON metric_samples(name, at);
 """
 MIGRATION_3_SECURITY = """
+    -- failed SIP/AMI authentications seen by the watchdog (panel logins: login_failures)
+    CREATE TABLE auth_failures (
+        id INTEGER PRIMARY KEY,
+        service TEXT NOT NULL,          -- 'sip', 'ami'
+        address TEXT NOT NULL,
+        at REAL NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX auth_failures_at ON auth_failures(at);
+    CREATE INDEX auth_failures_address ON auth_failures(address, at);
+    -- sources refused by Asterisk (pjsip ACL) and the panel until `until`
+    CREATE TABLE blocked_sources (
+        address TEXT PRIMARY KEY,
+        until REAL NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        created_by TEXT NOT NULL DEFAULT ''
+    );
 """
 MIGRATIONS.append(MIGRATION_3_GSM + MIGRATION_3_HAL + MIGRATION_3_WATCHDOG + MIGRATION_3_SECURITY)
 

@@ -17,6 +17,7 @@ import time
 import sqlite_utils
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import security
 from .db import StoreError, now, transaction
 
 ROLES = ("admin", "supervisor", "agent")
@@ -191,10 +192,14 @@ def _link_agent(db: sqlite_utils.Database, user_id: int, role: str, agent: str |
 
 def login_delay(db: sqlite_utils.Database, username: str, remote_addr: str,
                 at: float | None = None) -> float:
-    """Seconds the caller must still wait before another login try is even checked."""
+    """Seconds the caller must still wait before another login try is even checked
+    (also while the watchdog has blocked the address: store.security)."""
     at = time.time() if at is None else at
     since = at - WINDOW_S
     worst = 0.0
+    blocked = security.blocked_until(db, remote_addr, at)  # the watchdog blocked this source
+    if blocked is not None:
+        worst = blocked - at
     for column, value in (("username", username), ("remote_addr", remote_addr)):
         count, last = db.execute(
             f"SELECT count(*), max(at) FROM login_failures WHERE {column} = ? AND at > ?",

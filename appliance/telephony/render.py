@@ -117,7 +117,8 @@ def _manager_conf(lay: Layout) -> str:
                      ("displayconnects", "no"), ("authlimit", 3), ("authtimeout", 10)]),
         (lay.ami_user, [("secret", lay.ami_secret), ("deny", "0.0.0.0/0.0.0.0"),
                         ("permit", "127.0.0.1/255.255.255.255"),
-                        ("read", "system,call,agent,user,config,dtmf,reporting,cdr,dialplan,agi"),
+                        ("read", "system,call,agent,user,config,dtmf,reporting,cdr,dialplan,agi,"
+                                 "security"),
                         ("write", "system,call,agent,user,config,command,reporting,originate")]),
     ])
 
@@ -165,6 +166,9 @@ def _pjsip_conf(snap: dict, lay: Layout) -> str:
                                  ("server_uri", f"sip:{host}:{port}"),
                                  ("client_uri", f"sip:{user}@{host}:{port}"), ("retry_interval", 60)]),
             ]
+    blocked = snap.get("blocked_sources") or []
+    if blocked:   # res_pjsip_acl refuses every SIP request from these (watchdog blocks)
+        sections.append(("blocked-sources", [("type", "acl")] + [("deny", a) for a in blocked]))
     return _ini(sections)
 
 
