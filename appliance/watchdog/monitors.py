@@ -165,6 +165,20 @@ class SystemProbe:
         self.psutil = psutil
         self.data_dir = Path(data_dir)
         psutil.cpu_percent(interval=None)   # the first call only starts the measurement
+        self._cpu: list[tuple[float, float, float]] = []   # (end, seconds, busy %)
+        self._cpu_since = time.monotonic()
+
+    def _cpu_minute(self, window_s: float = 60.0) -> float | None:
+        """CPU busy % over the last minute (None until half a minute was measured)."""
+        now = time.monotonic()
+        busy = self.psutil.cpu_percent(interval=None)     # since the previous call
+        self._cpu.append((now, now - self._cpu_since, busy))
+        self._cpu_since = now
+        self._cpu = [(t, d, b) for t, d, b in self._cpu if now - t < window_s]
+        seconds = sum(d for _, d, _ in self._cpu)
+        if seconds < window_s / 2:
+            return None
+        return sum(d * b for _, d, b in self._cpu) / seconds
 
     def probe(self) -> ProbeResult:
         ps = self.psutil
@@ -183,12 +197,14 @@ class SystemProbe:
                 "disk", str(self.data_dir), value=used,
                 text=_disk_text(self.data_dir, used, free_mb)))
         mem = ps.virtual_memory().percent
-        cpu = ps.cpu_percent(interval=None)
         load = os.getloadavg()[0] / (os.cpu_count() or 1)
-        res.metrics.update({"memory_used_pct": mem, "cpu_pct": cpu, "load_per_core": load})
+        res.metrics.update({"memory_used_pct": mem, "load_per_core": load})
         res.observations += [Observation("memory", "", value=mem),
-                             Observation("cpu", "", value=cpu),
                              Observation("load", "", value=load)]
+        cpu = self._cpu_minute()
+        if cpu is not None:    # a burst of a few seconds is normal; a busy minute is not
+            res.metrics["cpu_pct"] = cpu
+            res.observations.append(Observation("cpu", "", value=cpu))
         temps = getattr(ps, "sensors_temperatures", lambda: {})()
         values = [t.current for entries in temps.values() for t in entries
                   if t.current is not None and -40 < t.current < 150]

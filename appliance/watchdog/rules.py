@@ -132,7 +132,7 @@ def evaluate(observations: Iterable[Observation], rules: dict[str, dict],
             severity = level(obs.value, rule, current.severity if current else OK)
         if current and current.escalated and severity == "warning":
             severity = "critical"            # an escalated warning stays critical until fixed
-        text = obs.text or _describe(obs, rule, severity)
+        text = _describe(obs, rule, severity)
 
         if severity == OK:
             if current:
@@ -199,18 +199,20 @@ def _resolved(st: AlertState, rule: dict, text: str, now: float, *,
 
 
 def _describe(obs: Observation, rule: dict, severity: str) -> str:
+    """The monitor's own words when it has them; a threshold check adds the level."""
     title = CHECKS[obs.check]["title"]
     where = f" ({obs.subject})" if obs.subject else ""
     if obs.value is None:
-        return f"{title}{where}: {'fault' if severity != OK else 'back to normal'}"
+        return obs.text or f"{title}{where}: {'fault' if severity != OK else 'back to normal'}"
     unit = CHECKS[obs.check]["unit"]
     shown = f"{obs.value:.0f}" if abs(obs.value) >= 10 else f"{obs.value:.2g}"
+    head = obs.text or f"{title}{where}: {shown}{unit}"
     if severity == OK:
-        return f"{title}{where}: {shown}{unit}, back to normal"
+        return f"{head}; back to normal"
     limit = rule[severity] if severity in ("warning", "critical") else None
     word = "above" if rule.get("above", True) else "below"
-    return f"{title}{where}: {shown}{unit} ({word} the {severity} level of {limit:g}{unit})" \
-        if limit is not None else f"{title}{where}: {shown}{unit}"
+    return f"{head} ({word} the {severity} level of {limit:g}{unit})" if limit is not None \
+        else head
 
 
 def most_serious(state: dict[tuple[str, str], AlertState]) -> str:
