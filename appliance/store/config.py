@@ -17,7 +17,7 @@ from typing import Any, Iterable
 
 import sqlite_utils
 
-from . import security
+from . import hardware, security
 from .db import StoreError, transaction
 
 # Where a call can be sent: action -> what its target names.  One list for IVR keys,
@@ -655,6 +655,8 @@ def snapshot(db: sqlite_utils.Database) -> dict[str, Any]:
                         [r[0] for r in db.execute("SELECT DISTINCT name FROM prompts")]},
             # sources the watchdog blocked (store.security): refused by a PJSIP ACL
             "blocked_sources": security.blocked_addresses(db),
+            # DAHDI spans and analog ports (store.hardware): chan_dahdi.conf
+            "dahdi": hardware.dahdi_config(db),
         }
 
 

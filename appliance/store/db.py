@@ -342,6 +342,44 @@ MIGRATION_3_GSM = """
     );
 """
 MIGRATION_3_HAL = """
+    -- DAHDI cards as configured from the panel (appliance.store.hardware); one row per span
+    -- the admin set up, channels as detected when it was saved
+    CREATE TABLE dahdi_spans (
+        span INTEGER PRIMARY KEY CHECK (span BETWEEN 1 AND 256),
+        kind TEXT NOT NULL CHECK (kind IN ('analog', 'E1', 'T1', 'BRI')),
+        first_channel INTEGER NOT NULL CHECK (first_channel >= 1),
+        channels INTEGER NOT NULL CHECK (channels BETWEEN 1 AND 32),
+        description TEXT NOT NULL DEFAULT '',
+        enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+        framing TEXT NOT NULL DEFAULT '' CHECK (framing IN ('', 'ccs', 'cas', 'esf', 'd4')),
+        coding TEXT NOT NULL DEFAULT '' CHECK (coding IN ('', 'hdb3', 'ami', 'b8zs')),
+        crc4 INTEGER NOT NULL DEFAULT 0 CHECK (crc4 IN (0, 1)),
+        -- 0: never take the clock from this line; 1: first choice, 2: second ...
+        timing INTEGER NOT NULL DEFAULT 1 CHECK (timing BETWEEN 0 AND 255),
+        signalling TEXT NOT NULL DEFAULT '' CHECK (signalling IN ('', 'pri_cpe', 'pri_net',
+            'bri_cpe', 'bri_net', 'bri_cpe_ptmp', 'bri_net_ptmp')),
+        switchtype TEXT NOT NULL DEFAULT 'euroisdn' CHECK (switchtype IN ('euroisdn',
+            'national', 'ni1', 'dms100', '4ess', '5ess', 'qsig')),
+        grp INTEGER NOT NULL DEFAULT 0 CHECK (grp BETWEEN 0 AND 63),
+        context TEXT NOT NULL DEFAULT 'from-trunk',
+        lang TEXT NOT NULL DEFAULT 'pl' CHECK (lang IN ('pl', 'en'))
+    );
+    -- analog ports: the module fitted (FXS: a phone plugs in, FXO: a telephone line)
+    CREATE TABLE dahdi_ports (
+        channel INTEGER PRIMARY KEY CHECK (channel >= 1),
+        span INTEGER NOT NULL REFERENCES dahdi_spans(span) ON DELETE CASCADE,
+        module TEXT NOT NULL CHECK (module IN ('FXS', 'FXO')),
+        enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+        grp INTEGER NOT NULL DEFAULT 0 CHECK (grp BETWEEN 0 AND 63),
+        context TEXT NOT NULL,
+        lang TEXT NOT NULL DEFAULT 'pl' CHECK (lang IN ('pl', 'en')),
+        title TEXT NOT NULL DEFAULT ''
+    );
+    -- names the admin gives sensors ("front panel", "power supply"), by Reading.source
+    CREATE TABLE sensor_names (
+        source TEXT PRIMARY KEY,
+        name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 64)
+    );
 """
 MIGRATION_3_WATCHDOG = """
     -- the admin's changes to an alert check's defaults (appliance.store.alerts.CHECKS)

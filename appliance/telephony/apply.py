@@ -27,6 +27,8 @@ RELOADS = {
     "musiconhold.conf": "module reload res_musiconhold.so",
     "features.conf": "module reload features",
     "voicemail.conf": "module reload app_voicemail.so",
+    # new channels are added, removed ones stay until `dahdi restart` (which drops calls)
+    "chan_dahdi.conf": "module reload chan_dahdi.so",
 }
 
 
