@@ -95,19 +95,21 @@ class AsteriskProbe:
     def _fully_booted(self, _event: dict) -> None:
         self._booted_on_connect = self.ami.connects
 
-    def probe(self, process_ok: bool) -> ProbeResult:
+    def probe(self, process_ok: bool, starting: bool = False) -> ProbeResult:
+        """`starting`: the process came up a moment ago; silence then is not yet a fault."""
         res = ProbeResult(checked={"ami_rtt", "channels", "trunk_registration"})
         if not process_ok:
             return ProbeResult()      # the process check speaks; nothing to add while it is down
         start = time.monotonic()
         try:
-            self.ami.action("Ping", timeout=self.timeout)
+            if not self.ami.connected:   # a round trip measured across a reconnect means nothing
+                raise ConnectionError(self.ami.last_error or "not connected")
+            self.ami.action("Ping", timeout=self.timeout, retry=False)
         except Exception as exc:
             res.observations.append(Observation(
-                "asterisk", "ami", ok=False,
+                "asterisk", "ami", ok=None if starting else False,
                 text=f"Asterisk runs but does not answer the manager interface: {exc}"))
-            res.checked.add("asterisk")
-            return res
+            return ProbeResult(res.observations)
         rtt_ms = (time.monotonic() - start) * 1000
         res.metrics["ami_rtt_ms"] = rtt_ms
         res.observations.append(Observation("ami_rtt", "", value=rtt_ms))

@@ -117,6 +117,7 @@ class Watchdog:
                  watchdog_device: str | os.PathLike = "/dev/watchdog",
                  fast_s: float = 1.0, slow_s: float = 10.0, sample_s: float = 30.0,
                  restart_wait_s: float = 10.0, restart_retry_s: float = 60.0,
+                 ami_grace_s: float = 90.0,
                  reboot_after_s: float = 900.0, min_uptime_s: float = 1800.0,
                  max_reboots_per_day: int = 3, keep_samples_days: float = 400,
                  ping: Callable[..., object] = sdnotify.notify,
@@ -139,6 +140,7 @@ class Watchdog:
         self.watchdog_sysfs, self.watchdog_device = watchdog_sysfs, watchdog_device
         self.fast_s, self.slow_s, self.sample_s = fast_s, slow_s, sample_s
         self.restart_wait_s, self.restart_retry_s = restart_wait_s, restart_retry_s
+        self.ami_grace_s = ami_grace_s
         self.reboot_after_s, self.min_uptime_s = reboot_after_s, min_uptime_s
         self.max_reboots_per_day = max_reboots_per_day
         self.keep_samples_s = keep_samples_days * 86400
@@ -153,6 +155,7 @@ class Watchdog:
         self.rebooting: str | None = None
         self.detections: list[dict] = []  # asterisk deaths seen: when, latency facts
         self._last_alive: float | None = None
+        self._alive_since: float | None = None   # monotonic: when the process was seen up
         self._dead_since: float | None = None
         self._last_restart = float("-inf")
         self._restart_note: str = ""
@@ -160,7 +163,7 @@ class Watchdog:
         self._boot_report: tuple[str, str] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()   # state and the DB connection, shared by two threads
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -177,28 +180,40 @@ class Watchdog:
         self.notifier.close()
 
     def run(self) -> None:
-        """Until stop(): fast rounds every fast_s, slow rounds and samples in between."""
+        """Until stop(): fast rounds every fast_s here; slow rounds and samples in a thread
+        of their own, so a slow AMI answer never delays noticing a dead Asterisk."""
         self._boot_report = self.boot_report()
         self.ping("READY=1", "STATUS=watching")
-        next_slow = next_sample = time.monotonic()
+        slow = threading.Thread(target=self._slow_loop, name="watchdog-slow", daemon=True)
+        slow.start()
         while not self._stop.is_set():
             try:
                 if self.asterisk_alive is not None:
                     self.fast_round()
-                if time.monotonic() >= next_slow:
-                    next_slow = time.monotonic() + self.slow_s
-                    self.slow_round()
+            except Exception:
+                log.exception("watchdog round failed; next round continues")
+            if not slow.is_alive():
+                log.error("the slow checks stopped; systemd restarts the watchdog")
+                break
+            if self.rebooting is None:
+                bad = [f"{s.check}{'/' + s.subject if s.subject else ''}"
+                       for s in list(self.state.values()) if s.severity != "info"]
+                self.ping("WATCHDOG=1", "STATUS=" + ("healthy" if not bad else
+                                                     "problems: " + ", ".join(bad)[:200]))
+            self._stop.wait(self.fast_s)
+
+    def _slow_loop(self) -> None:
+        next_sample = time.monotonic()
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                self.slow_round()
                 if time.monotonic() >= next_sample:
                     next_sample = time.monotonic() + self.sample_s
                     self.record_samples()
             except Exception:
-                log.exception("watchdog round failed; next round continues")
-            if self.rebooting is None:
-                bad = [f"{s.check}{'/' + s.subject if s.subject else ''}"
-                       for s in self.state.values() if s.severity != "info"]
-                self.ping("WATCHDOG=1", "STATUS=" + ("healthy" if not bad else
-                                                     "problems: " + ", ".join(bad)[:200]))
-            self._stop.wait(self.fast_s)
+                log.exception("watchdog checks failed; next round continues")
+            self._stop.wait(max(0.1, self.slow_s - (time.monotonic() - started)))
 
     # -- rounds ------------------------------------------------------------------------------
 
@@ -208,6 +223,8 @@ class Watchdog:
         alive = bool(self.asterisk_alive())
         text = ""
         if alive:
+            if self._alive_since is None or self._dead_since is not None:
+                self._alive_since = time.monotonic()
             if self._dead_since is not None:
                 down = now - self._dead_since
                 text = f"Asterisk is running again after {down:.0f} s{self._restart_note}"
@@ -248,9 +265,10 @@ class Watchdog:
             log.error(line)
         self._alarm("INFO", "asterisk", line)
         if st and st.alert_id:
-            store_alerts.note_notified(self.db, st.alert_id, line)
-            store_alerts.update_alert(self.db, st.alert_id,
-                                      text=f"Asterisk process is not running{self._restart_note}")
+            with self._lock:
+                store_alerts.note_notified(self.db, st.alert_id, line)
+                store_alerts.update_alert(
+                    self.db, st.alert_id, text=f"Asterisk process is not running{self._restart_note}")
 
     def slow_round(self, now: float | None = None) -> None:
         now = time.time() if now is None else now
@@ -259,7 +277,9 @@ class Watchdog:
         snap = monitors.Snapshot(now)
         if self.ami_probe is not None:
             process_ok = self.asterisk_alive() if self.asterisk_alive else True
-            snap.add(self.ami_probe.probe(process_ok))
+            starting = (self._alive_since is not None
+                        and time.monotonic() - self._alive_since < self.ami_grace_s)
+            snap.add(self.ami_probe.probe(process_ok, starting))
         snap.add(self.system.probe())
         if self.use_sensors:
             snap.add(monitors.sensors_probe())
@@ -280,16 +300,18 @@ class Watchdog:
                 self._boot_report = None
         self.metrics.update(snap.metrics)
         self._evaluate(snap.observations, snap.checked, now)
-        store_alerts.touch_open(self.db, now)
-        self.notifier.show_leds(self._open_for_leds())
+        with self._lock:
+            store_alerts.touch_open(self.db, now)
+            self.notifier.show_leds(self._open_for_leds())
         self._reboot_decision(now)
 
     def record_samples(self, now: float | None = None) -> None:
         now = time.time() if now is None else now
-        if self.metrics:
-            store_alerts.record_samples(self.db, dict(self.metrics), now)
-        if int(now) % 86400 < self.sample_s:   # once a day
-            store_alerts.prune_samples(self.db, now - self.keep_samples_s)
+        with self._lock:   # one connection, two threads: writes take turns
+            if self.metrics:
+                store_alerts.record_samples(self.db, dict(self.metrics), now)
+            if int(now) % 86400 < self.sample_s:   # once a day
+                store_alerts.prune_samples(self.db, now - self.keep_samples_s)
 
     # -- alerts ------------------------------------------------------------------------------
 
@@ -299,8 +321,8 @@ class Watchdog:
             self.state = result.state
             for t in result.transitions:
                 self._record(t, now)
-        if result.transitions:
-            self.notifier.show_leds(self._open_for_leds())
+            if result.transitions:
+                self.notifier.show_leds(self._open_for_leds())
         return result.transitions
 
     def _record(self, t: Transition, now: float) -> None:
@@ -347,9 +369,10 @@ class Watchdog:
         self._alarm("INFO", "disk", line)
 
     def _sync_acknowledged(self) -> None:
-        acked = {a["id"] for a in store_alerts.active_alerts(self.db) if a["acknowledged_by"]}
-        for st in self.state.values():
-            st.acknowledged = st.alert_id in acked
+        with self._lock:
+            acked = {a["id"] for a in store_alerts.active_alerts(self.db) if a["acknowledged_by"]}
+            for st in self.state.values():
+                st.acknowledged = st.alert_id in acked
 
     def _resume(self) -> dict[tuple[str, str], AlertState]:
         """Open alerts survive a restart of the watchdog: no duplicate rows or messages."""
@@ -438,7 +461,7 @@ class Watchdog:
         return None
 
     def _reboot_decision(self, now: float) -> None:
-        curable = [s for s in self.state.values()
+        curable = [s for s in list(self.state.values())
                    if s.check in REBOOT_CURABLE and s.severity == "critical"]
         if not curable:
             self._unhealthy_since = None
@@ -458,9 +481,10 @@ class Watchdog:
             fh.flush()
             os.fsync(fh.fileno())
         self._alarm("CRITICAL", "reboot", f"rebooting the box: {reason}")
-        for s in curable:
-            if s.alert_id:
-                store_alerts.note_notified(self.db, s.alert_id, "watchdog reboots the box")
+        with self._lock:
+            for s in curable:
+                if s.alert_id:
+                    store_alerts.note_notified(self.db, s.alert_id, "watchdog reboots the box")
         self.notifier.flush(30)
         self.ping("STATUS=rebooting: " + reason[:200])
         self.reboot(reason)
