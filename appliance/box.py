@@ -3,7 +3,7 @@
     python3 -m appliance.box prepare    jns-firstboot: data partition, secrets, certificate, DB
     python3 -m appliance.box render     jns-asterisk ExecStartPre: Asterisk config from the DB
     python3 -m appliance.box agid       jns-agid: the FastAGI IVR server (sd_notify + watchdog)
-    python3 -m appliance.box watchdog   jns-watchdog: health checks, pings systemd only if healthy
+    python3 -m appliance.box watchdog   jns-watchdog: monitors, alerts, restarts (appliance.watchdog)
 
 Everything that changes lives under JNS_DATA (/data/jns on the data partition); the root
 filesystem is read-only.  Secrets are generated here, on the box, never shipped.
@@ -178,58 +178,12 @@ def run_agid() -> None:
     sys.exit("FastAGI server thread ended")
 
 
-def health(ami, data_dir: Path = DATA) -> dict[str, str | None]:
-    """Problems by check name (None = fine).  Pure reads; the caller decides what to do."""
-    import psutil
-    problems: dict[str, str | None] = {}
-    try:
-        ami.action("Ping", timeout=5)
-        problems["asterisk"] = None
-    except Exception as exc:
-        problems["asterisk"] = f"Asterisk not reachable over AMI: {exc}"
-    usage = shutil.disk_usage(data_dir)
-    free = usage.free / usage.total
-    problems["disk"] = None if free > 0.05 else f"data partition {100 - free * 100:.0f}% full"
-    mem = psutil.virtual_memory()
-    problems["memory"] = None if mem.percent < 95 else f"memory {mem.percent:.0f}% used"
-    return problems
-
-
-def run_watchdog(grace_s: float = 600) -> None:
-    """Ping systemd's watchdog only while healthy.  Asterisk gets `grace_s` after start to
-    come up (slow boxes, first boot); afterwards a lasting fault lets WatchdogSec expire and
-    systemd restarts us, which is logged; alarms go to alarms.log for the console menu."""
-    from .telephony.ami import AMIClient
+def run_watchdog() -> None:
+    """jns-watchdog: appliance.watchdog.service on this box's paths (alerts in the DB and,
+    for the console, in alarms.log)."""
+    from .watchdog import service
     db = store.open_db(DB_PATH)
-    lay = layout(db)
-    ami = AMIClient("127.0.0.1", lay.ami_port, lay.ami_user, lay.ami_secret, name="watchdog").start()
-    started = time.monotonic()
-    sdnotify.notify("READY=1")
-    interval = sdnotify.watchdog_interval() or 10
-    last: dict[str, str | None] = {}
-    while True:
-        problems = health(ami)
-        for check, problem in problems.items():
-            if problem != last.get(check):
-                _alarm("WARNING" if problem else "OK", check, problem or "back to normal")
-        last = problems
-        bad = [p for p in problems.values() if p]
-        in_grace = time.monotonic() - started < grace_s
-        if not bad or (in_grace and [k for k, v in problems.items() if v] == ["asterisk"]):
-            sdnotify.notify("WATCHDOG=1", "STATUS=healthy" if not bad else "STATUS=waiting for Asterisk")
-        else:
-            sdnotify.notify("STATUS=" + "; ".join(bad))
-        time.sleep(min(interval, 10))
-
-
-def _alarm(level: str, check: str, text: str) -> None:
-    line = f"{time.strftime('%Y-%m-%d %H:%M:%S')} {level} {check}: {text}"
-    log.warning(line) if level != "OK" else log.info(line)
-    try:
-        with open(ALARMS, "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
-    except OSError:
-        pass
+    service.run_box(DATA, DB_PATH, layout(db))
 
 
 def main(argv: list[str] | None = None) -> int:

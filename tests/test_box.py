@@ -6,7 +6,8 @@ import stat
 import pytest
 
 from appliance import box
-from appliance.store import db as store
+from appliance.store import alerts, db as store
+from appliance.watchdog.service import Watchdog
 
 
 @pytest.fixture
@@ -50,7 +51,29 @@ def test_factory_reset_flag_wipes_data_and_makes_new_secrets(data):
 
 @pytest.mark.asterisk
 def test_watchdog_health_sees_asterisk_go_away(devbox, tmp_path):
-    assert box.health(devbox.ami, tmp_path) == {"asterisk": None, "disk": None, "memory": None}
-    devbox.asterisk.kill()
-    problems = box.health(devbox.ami, tmp_path)
-    assert problems["asterisk"] and "not reachable" in problems["asterisk"]
+    """The box's watchdog (appliance.watchdog.service) on a healthy devbox raises nothing
+    about Asterisk, the disk or memory; once Asterisk is killed it raises a critical alert."""
+    wd = Watchdog(devbox.db_path, data_dir=tmp_path, asterisk_alive=devbox.asterisk.running,
+                  ami=devbox.ami, restarter=None, reboot=None, sensors=False, leds_root=None,
+                  ping=lambda *a: None)
+    try:
+        wd.fast_round()
+        wd.slow_round()
+        assert [a for a in alerts.active_alerts(devbox.db)
+                if a["check"] in ("asterisk", "ami_rtt", "disk", "memory")] == []
+        devbox.asterisk.kill()
+        wd.fast_round()
+        wd.slow_round()
+        [problem] = [a for a in alerts.active_alerts(devbox.db) if a["check"] == "asterisk"]
+        assert problem["severity"] == "critical" and "not running" in problem["text"]
+    finally:
+        wd.stop()
+    # without the process check, the manager interface alone tells the same
+    ami_only = Watchdog(devbox.db_path, data_dir=tmp_path, ami=devbox.ami, restarter=None,
+                        reboot=None, sensors=False, leds_root=None, ping=lambda *a: None)
+    try:
+        ami_only.slow_round()
+        [problem] = [a for a in alerts.active_alerts(devbox.db) if a["subject"] == "ami"]
+        assert problem["severity"] == "critical" and "does not answer" in problem["text"]
+    finally:
+        ami_only.stop()

@@ -325,8 +325,14 @@ def security_probe(guard) -> ProbeResult:
 
 
 def systemd_services(names: tuple[str, ...]) -> Callable[[], dict[str, bool]]:
-    """On the box: is each unit active?  (One `systemctl is-active` for all of them.)"""
+    """On the box: is each unit active?  (One `systemctl is-active` for all of them.)
+    Units this image does not have are left out."""
+    dirs = ("/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system")
+    names = tuple(n for n in names if any(os.path.exists(f"{d}/{n}.service") for d in dirs))
+
     def check() -> dict[str, bool]:
+        if not names:
+            return {}
         out = subprocess.run(["systemctl", "is-active", *names], capture_output=True,
                              text=True, timeout=10)
         states = out.stdout.split()

@@ -54,13 +54,17 @@ from .rules import AlertState, Observation, Transition
 log = logging.getLogger("jns.watchdog")
 
 REBOOT_CURABLE = ("asterisk", "service", "memory")
+BOX_SERVICES = ("jns-agid", "jns-web", "jns-modemd")   # watched besides Asterisk
 WDIOF_CARDRESET = 0x0020
 WDIOC_GETBOOTSTATUS = 0x80045702   # _IOR('W', 2, int)
 
 
 def systemctl_restart(name: str) -> None:
-    """The box's restarter: `asterisk` -> jns-asterisk; other names are unit names."""
+    """The box's restarter: `asterisk` -> jns-asterisk; other names are unit names.
+    reset-failed first: a unit systemd gave up on (start limit hit) would refuse."""
     unit = "jns-asterisk" if name == "asterisk" else name
+    subprocess.run(["systemctl", "reset-failed", unit], check=False, capture_output=True,
+                   timeout=30)
     subprocess.run(["systemctl", "restart", "--no-block", unit], check=True,
                    capture_output=True, text=True, timeout=30)
 
@@ -117,7 +121,7 @@ class Watchdog:
                  watchdog_device: str | os.PathLike = "/dev/watchdog",
                  fast_s: float = 1.0, slow_s: float = 10.0, sample_s: float = 30.0,
                  restart_wait_s: float = 10.0, restart_retry_s: float = 60.0,
-                 ami_grace_s: float = 90.0,
+                 ami_grace_s: float = 90.0, startup_grace_s: float = 0.0,
                  reboot_after_s: float = 900.0, min_uptime_s: float = 1800.0,
                  max_reboots_per_day: int = 3, keep_samples_days: float = 400,
                  ping: Callable[..., object] = sdnotify.notify,
@@ -140,7 +144,8 @@ class Watchdog:
         self.watchdog_sysfs, self.watchdog_device = watchdog_sysfs, watchdog_device
         self.fast_s, self.slow_s, self.sample_s = fast_s, slow_s, sample_s
         self.restart_wait_s, self.restart_retry_s = restart_wait_s, restart_retry_s
-        self.ami_grace_s = ami_grace_s
+        self.ami_grace_s, self.startup_grace_s = ami_grace_s, startup_grace_s
+        self._started = time.monotonic()
         self.reboot_after_s, self.min_uptime_s = reboot_after_s, min_uptime_s
         self.max_reboots_per_day = max_reboots_per_day
         self.keep_samples_s = keep_samples_days * 86400
@@ -160,6 +165,8 @@ class Watchdog:
         self._last_restart = float("-inf")
         self._restart_note: str = ""
         self._unhealthy_since: float | None = None
+        self._service_down: dict[str, float] = {}
+        self._service_restarted: dict[str, float] = {}
         self._boot_report: tuple[str, str] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -229,6 +236,9 @@ class Watchdog:
                 down = now - self._dead_since
                 text = f"Asterisk is running again after {down:.0f} s{self._restart_note}"
             self._last_alive, self._dead_since, self._restart_note = now, None, ""
+        elif (self._last_alive is None
+              and time.monotonic() - self._started < self.startup_grace_s):
+            return     # the box is still starting Asterisk: not a death yet
         else:
             if self._dead_since is None:
                 self._dead_since = now
@@ -270,6 +280,32 @@ class Watchdog:
                 store_alerts.update_alert(
                     self.db, st.alert_id, text=f"Asterisk process is not running{self._restart_note}")
 
+    def _restart_services(self, observations, now: float) -> None:
+        """A box service systemd did not bring back within restart_wait_s: restart it."""
+        for obs in observations:
+            if obs.check != "service":
+                continue
+            if obs.ok is not False:
+                self._service_down.pop(obs.subject, None)
+                continue
+            since = self._service_down.setdefault(obs.subject, now)
+            last = self._service_restarted.get(obs.subject, float("-inf"))
+            if (self.restarter is None or now - since < self.restart_wait_s
+                    or now - last < self.restart_retry_s):
+                continue
+            self._service_restarted[obs.subject] = now
+            try:
+                self.restarter(obs.subject)
+                line = f"watchdog restarted {obs.subject}"
+            except Exception as exc:
+                line = f"watchdog could not restart {obs.subject}: {exc}"
+            log.warning(line)
+            self._alarm("INFO", f"service/{obs.subject}", line)
+            st = self.state.get(("service", obs.subject))
+            if st and st.alert_id:
+                with self._lock:
+                    store_alerts.note_notified(self.db, st.alert_id, line)
+
     def slow_round(self, now: float | None = None) -> None:
         now = time.time() if now is None else now
         self.rules = {r["check"]: r for r in store_alerts.rules(self.db)}
@@ -300,6 +336,7 @@ class Watchdog:
                 self._boot_report = None
         self.metrics.update(snap.metrics)
         self._evaluate(snap.observations, snap.checked, now)
+        self._restart_services(snap.observations, now)
         with self._lock:
             store_alerts.touch_open(self.db, now)
             self.notifier.show_leds(self._open_for_leds())
@@ -505,7 +542,7 @@ def run_box(data: Path, db_path: Path, layout, *, grace_s: float = 0) -> None:
     wd = Watchdog(
         db_path, data_dir=data,
         asterisk_alive=monitors.pidfile_alive(asterisk_root / "run" / "asterisk.pid"),
-        ami=ami, services=monitors.systemd_services(("jns-agid", "jns-web")),
+        ami=ami, services=monitors.systemd_services(BOX_SERVICES), startup_grace_s=180,
         security_guard=guard, alarms_log=data / "alarms.log",
         recordings_dirs=(asterisk_root / "spool" / "monitor", data / "archive" / "recordings"))
     wd.run()
