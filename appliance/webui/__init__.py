@@ -25,6 +25,7 @@ from werkzeug.exceptions import HTTPException
 from ..store.db import PerThread, ensure_secret
 from . import (accounts, admin, agent, auth, blacklist, callers, dashboard, inbound, menus,
                prompts, queues, recordings, schedules, settings, supervisor)
+from . import alerts
 from .forms import UPLOAD_MAX_BYTES
 from .i18n import current_lang, gettext
 
@@ -62,6 +63,7 @@ def create_app(db_path: str, status_provider: Callable[[], dict] | None = None,
     app.config.update(config or {})
 
     auth.init_app(app)
+    alerts.init_app(app)   # alarms and security pages, the alarm banner
     for module in (auth, dashboard, admin, menus, queues, inbound, schedules, callers,
                    blacklist, prompts, settings, accounts, recordings, supervisor, agent):
         app.register_blueprint(module.bp)

@@ -27,6 +27,8 @@ PAGES = (
     ("blacklist.index", "Blacklist"),
     ("settings.index", "Settings"),
     ("users.index", "Users"),
+    ("alarms.index", "Alarms"),
+    ("security.index", "Security"),
 )
 AREAS = frozenset(endpoint.split(".")[0] for endpoint, _label in PAGES)
 

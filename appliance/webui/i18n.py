@@ -18,6 +18,7 @@ from flask import g, has_request_context, request, session
 from ..store.users import MIN_PASSWORD
 from .i18n_inbound import ENGLISH, INBOUND
 from .i18n_users import USERS
+from .i18n_alerts import ALERTS, ALERTS_ENGLISH
 
 LANGS = ("pl", "en")
 DEFAULT_LANG = "pl"
@@ -156,6 +157,8 @@ CATALOG: dict[str, str] = {
 }
 CATALOG.update(INBOUND)  # the configuration and recordings pages (i18n_inbound.py)
 CATALOG.update(USERS)    # the users page (i18n_users.py)
+CATALOG.update(ALERTS)   # the alarms and security pages (i18n_alerts.py)
+ENGLISH.update(ALERTS_ENGLISH)
 
 
 def current_lang() -> str:
