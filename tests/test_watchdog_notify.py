@@ -10,6 +10,7 @@ import socket
 import socketserver
 import threading
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -105,7 +106,8 @@ def db_path(tmp_path):
 
 def _watchdog(db_path, tmp_path, **kw) -> Watchdog:
     kw.setdefault("leds_root", str(tmp_path / "leds"))
-    return Watchdog(db_path, data_dir=tmp_path, restarter=None, reboot=None, sensors=False,
+    kw.setdefault("sensors", False)
+    return Watchdog(db_path, data_dir=tmp_path, restarter=None, reboot=None,
                     ping=lambda *a: None, alarms_log=tmp_path / "alarms.log",
                     hostname="pbx-test", **kw)
 
@@ -283,3 +285,39 @@ def test_lasting_asterisk_failure_reboots_only_when_safe_and_says_so_after_boot(
         assert wd3.reboot_safe(time.time()) == "already 3 watchdog reboots in the last 24 h"
     finally:
         wd3.stop()
+
+
+def test_hot_i2c_sensor_and_dahdi_span_alarm_raise_and_clear(db_path, tmp_path, sink):
+    """The sensors (an LM75 behind the smbus2 interface) and DAHDI spans (/proc/dahdi
+    files as the kernel writes them) reach the same alerts, and clear by themselves."""
+    from appliance.hal import i2csim
+    from appliance.hal.i2csim import LM75, SimBus
+    db = store.open_db(db_path)
+    alerts.save_notify_settings(db, smtp_host="127.0.0.1", smtp_port=sink.port,
+                                smtp_security="none", email_to="it@example.com")
+    chip = LM75(61.0)
+    bus = {1: SimBus(1, {0x48: chip})}
+    proc = tmp_path / "proc-dahdi"
+    proc.mkdir()
+    sample = Path(__file__).resolve().parent / "data" / "dahdi" / "b410p" / "proc"
+    shutil.copy(sample / "2", proc / "2")                 # a BRI span in RED alarm
+    wd = _watchdog(db_path, tmp_path, leds_root=None, dahdi_root=str(proc),
+                   sensors={"buses": [1], "bus_factory": i2csim.factory(bus),
+                            "hwmon_root": tmp_path / "no-hwmon", "i2c_root": tmp_path / "no-i2c"})
+    try:
+        wd.slow_round()
+        got = {a["check"]: a for a in alerts.active_alerts(db)}
+        assert got["sensor"]["severity"] == "critical" and "61" in got["sensor"]["text"]
+        assert got["dahdi"]["severity"] == "critical" and "RED" in got["dahdi"]["text"]
+        assert got["dahdi"]["subject"] == "2"
+        chip.celsius = 30.0
+        (proc / "2").unlink()
+        wd.slow_round()
+        assert alerts.active_alerts(db) == []
+        [cleared] = alerts.alert_history(db, 0, time.time() + 1, check="dahdi")
+        assert cleared["text"] == "DAHDI span 2: alarm cleared"
+        assert wd.notifier.flush(20)
+        subjects = [m["Subject"] for m in sink.wait(4)]
+        assert sum("RESOLVED" in s for s in subjects) == 2, subjects
+    finally:
+        wd.stop()

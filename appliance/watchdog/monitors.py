@@ -233,7 +233,8 @@ def sensors_probe(**kwargs) -> ProbeResult:
         res.checked.discard("sensor")
         return res
     for r in readings:
-        if getattr(r, "kind", "temperature") != "temperature":
+        # environment sensors sit on I2C; CPU and disk chips are the "temperature" check's
+        if r.kind != "temperature" or not ("i2c" in r.source or "i2c-" in r.sensor):
             continue
         value = None if r.error else r.value
         res.observations.append(Observation(

@@ -19,6 +19,11 @@ from typing import Iterable
 from ..store.alerts import CHECKS, SEVERITIES
 
 OK = "ok"
+# what it means when a checked subject is no longer reported
+GONE = {"dahdi": "DAHDI span {subject}: alarm cleared",
+        "security": "{subject}: no longer blocked or flooding",
+        "gsm": "GSM modem {subject} is no longer present",
+        "trunk_registration": "trunk {subject} no longer registers (removed)"}
 
 
 @dataclass(frozen=True)
@@ -175,8 +180,9 @@ def evaluate(observations: Iterable[Observation], rules: dict[str, dict],
     for key, current in list(new_state.items()):
         if key[0] in checked and key not in seen:
             rule = rules.get(key[0]) or {}
-            out.append(_resolved(current, rule, f"{current.subject or key[0]} is no longer "
-                                                 "present", now))
+            gone = GONE.get(key[0], "{subject} is no longer present")
+            out.append(_resolved(current, rule, gone.format(subject=current.subject or key[0]),
+                                 now))
             del new_state[key]
     return Result(new_state, out)
 

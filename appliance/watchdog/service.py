@@ -113,7 +113,7 @@ class Watchdog:
                  security_guard=None, leds_root: str | None = "/sys/class/leds",
                  alarms_log: str | os.PathLike | None = None,
                  recordings_dirs: tuple[str | os.PathLike, str | os.PathLike] | None = None,
-                 sensors: bool = True, dahdi_root: str = "/proc/dahdi",
+                 sensors: bool | dict = True, dahdi_root: str = "/proc/dahdi",
                  reboot: Callable[[str], None] | None = systemctl_reboot,
                  reboot_log: str | os.PathLike | None = None,
                  update_marker: str | os.PathLike = "/run/jns-update-in-progress",
@@ -317,8 +317,9 @@ class Watchdog:
                         and time.monotonic() - self._alive_since < self.ami_grace_s)
             snap.add(self.ami_probe.probe(process_ok, starting))
         snap.add(self.system.probe())
-        if self.use_sensors:
-            snap.add(monitors.sensors_probe())
+        if self.use_sensors:   # True, or hal.sensors.read_all's arguments (buses, roots)
+            snap.add(monitors.sensors_probe(**(self.use_sensors if isinstance(
+                self.use_sensors, dict) else {})))
         snap.add(monitors.gsm_probe(self.db))
         snap.add(monitors.dahdi_probe(self.dahdi_root))
         if self.guard is not None:
