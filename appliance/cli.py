@@ -42,6 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     contact.add_argument("uri", help="e.g. sip:101@192.0.2.10:5060, or '' to clear")
     sub.add_parser("apply", help="render Asterisk's configuration from the database and reload")
     sub.add_parser("show", help="print the configuration as JSON (without secrets)")
+    alarms = sub.add_parser("alerts", add_help=False,
+                            help="alarms: list, history, ack, rules, set-rule, notify, "
+                                 "notify-set, notify-test, report (jns alerts -h)")
+    alarms.add_argument("rest", nargs=argparse.REMAINDER)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["alerts"]:          # its own parser, so `jns alerts -h` helps
+        from .watchdog import cli as alerts_cli
+        return alerts_cli.main(argv[1:], store.open_db(box.DB_PATH))
     args = parser.parse_args(argv)
 
     db = store.open_db(box.DB_PATH)

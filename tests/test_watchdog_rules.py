@@ -133,3 +133,42 @@ def test_alert_lifecycle_history_acknowledge_and_samples(db):
     assert 40 <= len(series["cpu_pct"]) <= 51
     assert all(v == 50.0 for _, v in series["disk_used_pct"])
     assert alerts.metric_names(db) == ["cpu_pct", "disk_used_pct"]
+
+
+def test_jns_alerts_command_line(tmp_path, monkeypatch, capsys):
+    from appliance import box, cli
+    monkeypatch.setattr(box, "DB_PATH", tmp_path / "jns.db")
+    db = store.open_db(tmp_path / "jns.db")
+    a = alerts.open_alert(db, "disk", "/data/jns", "critical", "data partition 97% used",
+                          since=1000.0)
+    alerts.record_samples(db, {"disk_used_pct": 90.0}, at=1000.0)
+    alerts.record_samples(db, {"disk_used_pct": 97.0}, at=1060.0)
+
+    assert cli.main(["alerts", "list"]) == 0
+    assert f"#{a:<5} CRITICAL" in capsys.readouterr().out
+    assert cli.main(["alerts", "ack", str(a), "--user", "tech"]) == 0
+    assert alerts.active_alerts(db)[0]["acknowledged_by"] == "tech"
+    assert cli.main(["alerts", "history", "--since", "1970-01-01", "--check", "disk"]) == 0
+    assert "STILL ACTIVE  disk (/data/jns): data partition 97% used" in capsys.readouterr().out
+
+    assert cli.main(["alerts", "set-rule", "disk", "warning=99"]) == 2
+    assert "must not be above the critical level" in capsys.readouterr().err
+    assert cli.main(["alerts", "set-rule", "disk", "warning=80", "notify_sms=no"]) == 0
+    assert (alerts.rule(db, "disk")["warning"], alerts.rule(db, "disk")["notify_sms"]) == (80, False)
+    assert cli.main(["alerts", "set-rule", "disk", "colour=red"]) == 2
+    assert "unknown fields colour" in capsys.readouterr().err
+
+    assert cli.main(["alerts", "notify-set", "smtp_host=mail.example.com",
+                     "email_to=noc@example.com", "smtp_password=Sekret-77"]) == 0
+    capsys.readouterr()
+    assert cli.main(["alerts", "notify"]) == 0
+    shown = capsys.readouterr().out
+    assert "mail.example.com" in shown and "Sekret-77" not in shown
+    assert "smtp_password_set True" in " ".join(shown.split())
+
+    assert cli.main(["alerts", "report", "--since", "1970-01-01"]) == 0
+    report = capsys.readouterr().out
+    assert "disk_used_pct" in report and "90.0" in report and "97.0" in report
+    assert "disk                1 critical" in report
+    assert cli.main(["alerts", "history", "--since", "yesterday"]) == 2
+    assert "is not a time" in capsys.readouterr().err

@@ -392,3 +392,12 @@ def touch_open(db: sqlite_utils.Database, at: float | None = None) -> None:
     with transaction(db):
         db.conn.execute("UPDATE alerts SET last_seen = ? WHERE resolved_at IS NULL",
                         [time.time() if at is None else at])
+
+
+def sample_stats(db: sqlite_utils.Database, since: float,
+                 until: float) -> dict[str, tuple[float, float, float, int]]:
+    """Each metric's (min, avg, max, number of samples) in [since, until], for reports."""
+    rows = db.execute("SELECT name, min(value), avg(value), max(value), count(*) "
+                      "FROM metric_samples WHERE at >= ? AND at <= ? GROUP BY name "
+                      "ORDER BY name", [since, until]).fetchall()
+    return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
