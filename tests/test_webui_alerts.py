@@ -23,6 +23,7 @@ from appliance.store import alerts, security, users
 from appliance.webui import create_app
 from appliance.webui.i18n import CATALOG
 from tests.test_webui import ADMIN_PW, do_setup, login
+from tests.test_webui_browser import PASSWORD, ROOT, page  # noqa: F401 (fixture)
 
 
 def text(response) -> str:
@@ -117,7 +118,7 @@ def test_rule_round_trip_and_refusal(db, admin):
     assert (rule["notify_sms"], rule["notify_led"]) == (False, False)
     page = text(admin.get("/admin/alarms/"))
     row = page.split('id="rule-disk"')[1].split("</tr>")[0]
-    assert 'value="70.0"' in row and 'value="30"' in row
+    assert 'value="70"' in row and 'value="90"' in row and 'value="30"' in row
     # warning above critical: refused, nothing changes, the typed values stay on the page
     r = admin.post("/admin/alarms/rules/disk", data={
         "csrf_token": token, "enabled": "on", "warning": "95", "critical": "80",
@@ -322,3 +323,86 @@ def test_every_check_title_and_keyword_has_polish():
         assert f"severity:{severity}" in CATALOG
     for security_mode in alerts.SMTP_SECURITY:
         assert f"smtp:{security_mode}" in CATALOG
+
+
+# -- in a real browser ------------------------------------------------------------------------------
+
+@pytest.fixture
+def panel(tmp_path):
+    """The real panel (gunicorn, appliance.webui.wsgi) on its own database, no Asterisk."""
+    import os
+    import subprocess
+    import sys
+    import urllib.request
+
+    from appliance.devbox import free_port
+    db_path = tmp_path / "web.db"
+    port = free_port()
+    log = open(tmp_path / "gunicorn.log", "w+")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+         "--threads", "4", "--chdir", str(ROOT), "appliance.webui.wsgi:app"],
+        env={**os.environ, "JNS_DB": str(db_path), "PYTHONPATH": str(ROOT)},
+        stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                urllib.request.urlopen(url + "/static/panel.css", timeout=2).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    pytest.fail(f"gunicorn did not start:\n{log.read()}")
+                time.sleep(0.2)
+        yield url, db_path
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.mark.browser
+def test_banner_chart_and_acknowledge_in_chromium(panel, page):  # noqa: F811
+    from playwright.sync_api import expect
+
+    from appliance.store.db import open_db
+    url, db_path = panel
+    page.goto(url + "/setup")
+    page.fill("#username", "admin")
+    page.fill("#password", PASSWORD)
+    page.fill("#password2", PASSWORD)
+    page.click("button.primary")
+    expect(page.locator("#alarm-banner")).to_have_count(0)
+    # the watchdog's writes: samples and a critical alarm
+    db = open_db(db_path)
+    now = time.time()
+    for i in range(30):
+        alerts.record_samples(db, {"ami_rtt_ms": 5.0 + (i % 7), "disk_used_pct": 60.0 + i},
+                              at=now - 3 * 3600 + i * 360)
+    alert_id = alerts.open_alert(db, "disk", "/data", "critical", "Data partition 96% full",
+                                 since=now - 1200)
+    page.goto(url + "/")
+    expect(page.locator("#alarm-banner")).to_contain_text("Data partition 96% full")
+    expect(page.locator("#alarm-banner")).to_contain_text("krytyczny")
+    page.click("#alarm-banner a")
+    expect(page.locator("h1")).to_have_text("Alarmy")
+    # the history: the chart is drawn (CSP lets inline SVG through) with the alarm marked
+    page.click("text=Historia i wykresy")
+    chart = page.locator("#chart-disk_used_pct svg")
+    expect(chart).to_be_visible()
+    box = chart.bounding_box()
+    assert box and box["width"] > 300 and box["height"] > 100
+    expect(page.locator("#chart-disk_used_pct .mark-critical")).to_have_count(1)
+    (ROOT / "build" / "screens").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ROOT / "build" / "screens" / "alarm_history.png"), full_page=True)
+    # acknowledge: the banner goes away on every page
+    page.goto(url + "/admin/alarms/")
+    page.screenshot(path=str(ROOT / "build" / "screens" / "alarms.png"), full_page=True)
+    page.click("#active-alarms button.primary")
+    expect(page.locator(".alert-ok")).to_have_text("Alarm potwierdzony.")
+    expect(page.locator("#alarm-banner")).to_have_count(0)
+    page.goto(url + "/")
+    expect(page.locator("#alarm-banner")).to_have_count(0)
+    assert alerts.alert(db, alert_id)["acknowledged_by"] == "admin"
+    assert not page.console_errors, page.console_errors

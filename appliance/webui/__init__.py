@@ -26,6 +26,7 @@ from ..store.db import PerThread, ensure_secret
 from . import (accounts, admin, agent, auth, blacklist, callers, dashboard, inbound, menus,
                prompts, queues, recordings, schedules, settings, supervisor)
 from . import alerts
+from . import hardware
 from .forms import UPLOAD_MAX_BYTES
 from .i18n import current_lang, gettext
 
@@ -67,6 +68,7 @@ def create_app(db_path: str, status_provider: Callable[[], dict] | None = None,
     for module in (auth, dashboard, admin, menus, queues, inbound, schedules, callers,
                    blacklist, prompts, settings, accounts, recordings, supervisor, agent):
         app.register_blueprint(module.bp)
+    app.register_blueprint(hardware.bp)   # /admin/hardware/: sensors, LEDs, DAHDI
     app.jinja_env.globals.update(_=gettext, current_lang=current_lang,
                                  admin_pages=admin.PAGES, admin_areas=admin.AREAS)
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True

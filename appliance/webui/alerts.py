@@ -67,7 +67,7 @@ PREFIXED = {"sensor_": ("Sensor {name}", "°C", "sensor"),
 def init_app(app) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(security_bp)
-    app.jinja_env.globals.update(alarm_banner=alarm_banner)
+    app.jinja_env.globals.update(alarm_banner=alarm_banner, check_title=check_title)
 
 
 def alarm_banner() -> list[dict]:
@@ -138,6 +138,18 @@ def save_notify():
     return redirect(url_for(".index") + "#notify")
 
 
+def num(value) -> str:
+    """A stored number as an admin types it (70, not 70.0); typed text stays as it is."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return "" if value is None else str(value)
+
+
+def check_title(check: str) -> str:
+    meta = store_alerts.CHECKS.get(check)
+    return _(meta["title"]) if meta else check
+
+
 def _page(rule_error=None, rule_input=None, notify_error=None, notify_input=None):
     admin = g.user["role"] == "admin"
     rules = store_alerts.rules(db()) if admin else []
@@ -155,7 +167,7 @@ def _page(rule_error=None, rule_input=None, notify_error=None, notify_input=None
     status = 400 if (rule_error or notify_error) else 200
     return render_template(
         "alerts.html", active=store_alerts.active_alerts(db()), rules=rules, notify=notify,
-        rule_error=rule_error, notify_error=notify_error, admin=admin, when=when,
+        rule_error=rule_error, notify_error=notify_error, admin=admin, when=when, num=num,
         severities=store_alerts.SEVERITIES, smtp_security=store_alerts.SMTP_SECURITY), status
 
 
