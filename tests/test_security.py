@@ -96,6 +96,22 @@ def test_flood_is_blocked_at_the_threshold_and_the_block_expires(db):
     assert security.list_blocks(db, clock.t) == [] and config.snapshot(db)["blocked_sources"] == []
 
 
+def test_a_blocked_attacker_cannot_fill_the_database(db):
+    clock = Clock()
+    guard = AuthGuard(db, threshold=10, window_s=60, block_s=600, now=clock)
+    for _ in range(10):
+        guard.feed(failed_register("203.0.113.5"))
+    guard.check()
+    rows = db.execute("SELECT count(*) FROM auth_failures").fetchone()[0]
+    until = security.list_blocks(db, clock.t)[0]["until"]
+    for _ in range(5000):      # Asterisk's FailedACL for every packet while blocked
+        guard.feed({**failed_register("203.0.113.5"), "Event": "FailedACL"})
+    guard.check()
+    assert db.execute("SELECT count(*) FROM auth_failures").fetchone()[0] == rows
+    assert guard.refused["203.0.113.5"] == 5000
+    assert security.list_blocks(db, clock.t)[0]["until"] == until   # not extended
+
+
 def test_failures_spread_wider_than_the_window_do_not_block(db):
     clock = Clock()
     guard = AuthGuard(db, threshold=5, window_s=60, block_s=600, now=clock)

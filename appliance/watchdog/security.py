@@ -91,7 +91,9 @@ class AuthGuard:
         self._lock = threading.RLock()
         self._seen: dict[str, collections.deque] = {}   # address -> deque[(at, service)]
         self._pending: list[tuple[str, str, float, str]] = []
+        self._blocked: dict[str, float] = {}   # address -> until, as of the last look
         self.blocked_count = 0       # blocks this guard made (status, tests)
+        self.refused: collections.Counter = collections.Counter()  # failures while blocked
         with self._lock:
             self._load_settings()
             self._resume()
@@ -120,6 +122,11 @@ class AuthGuard:
         """One failed authentication from `address`; blocks it when over the threshold."""
         at = self.now() if at is None else at
         with self._lock:
+            if self._blocked.get(address, 0) > at:
+                # already refused by Asterisk/the panel: count it, store nothing, so a
+                # blocked attacker's packets cannot fill the database
+                self.refused[address] += 1
+                return
             if service != "panel":
                 self._pending.append((service, address, at, detail[:200]))
             self._count(address, service, at)
@@ -151,7 +158,12 @@ class AuthGuard:
             for address in security.expire_blocks(self.db, now):
                 log.info("block on %s expired", address)
             problems = []
-            for block in security.list_blocks(self.db, now):
+            blocks = security.list_blocks(self.db, now)
+            self._blocked = {b["address"]: b["until"] for b in blocks}
+            for address in list(self.refused):
+                if address not in self._blocked:
+                    del self.refused[address]
+            for block in blocks:
                 until = time.strftime("%H:%M", time.localtime(block["until"]))
                 problems.append(Problem("security", "warning",
                                         f"{block['reason']}; blocked until {until}",
@@ -186,6 +198,7 @@ class AuthGuard:
     def _resume(self) -> None:
         """After a restart: count what happened within the windows before it."""
         now = self.now()
+        self._blocked = {b["address"]: b["until"] for b in security.list_blocks(self.db, now)}
         row = self.db.execute("SELECT max(id) FROM login_failures").fetchone()
         self._panel_last_id = row[0] or 0
         since = now - max(self.window_s, PANEL_WINDOW_S)
@@ -219,7 +232,9 @@ class AuthGuard:
         count, services = self._window(address, now)
         if count < self.threshold or security.is_allowed(address, self.allow_list):
             return
-        if security.blocked_until(self.db, address, now) is not None:
+        until = security.blocked_until(self.db, address, now)   # e.g. blocked by another guard
+        if until is not None:
+            self._blocked[address] = until
             return
         reason = self._sentence(services, count, address)
         try:
@@ -228,5 +243,6 @@ class AuthGuard:
             log.info("not blocking %s: %s", address, exc)
             return
         self.blocked_count += 1
+        self._blocked[address] = now + self.block_s
         self._seen.pop(address, None)   # after the block, counting starts afresh
         log.warning("blocked %s for %g s: %s", address, self.block_s, reason)
