@@ -9,6 +9,7 @@ keep the input and change nothing, sensor names, and both languages.
 """
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -194,3 +195,16 @@ def test_without_a_report_and_with_a_configured_card_gone(tmp_path):
     assert "Brak danych o sprzęcie" in body
     assert "karty nie wykryto" in body and "Łącze 2" in body
     assert c.get("/admin/hardware/dahdi/2").status_code == 200   # still editable
+
+
+def test_the_page_never_touches_hardware_itself():
+    """The panel runs unprivileged and must not run dahdi_cfg or read buses: it only reads
+    the snapshot and the store (the docstring's promise, checked on the code)."""
+    import appliance.webui.hardware as page
+    tree = ast.parse(Path(page.__file__).read_text(encoding="utf-8"))
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert not imported & {"subprocess", "os", "smbus2"}
+    called = {n.func.attr for n in ast.walk(tree)
+              if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)}
+    assert not called & {"apply", "write_system_conf", "scan", "read_all", "collect", "show"}

@@ -478,7 +478,7 @@ class ModemSim:
     def _creg_stat(self) -> int:
         if self._registered:
             return 1
-        return 2 if self._network_up and self.sim_present and self._sim_state == "READY" else 0
+        return 2 if self.sim_present and self._sim_state == "READY" else 0   # 2: searching
 
     @staticmethod
     def _creg_cell() -> str:
@@ -531,7 +531,11 @@ class ModemSim:
         return "\r\n"
 
     def _frame(self, lines: list[str]) -> str:
-        return "".join(f"{self._line_end()}{ln}{self._line_end()}" for ln in lines)
+        """One information block (V.250): CR LF, its lines separated by CR LF, CR LF."""
+        if not lines:
+            return ""
+        return self._line_end() + "".join(
+            ln + self._line_end() for ln in lines)
 
     def _delay(self) -> float:
         delay = self.profile["response_delay"]
@@ -545,17 +549,16 @@ class ModemSim:
         out = ""
         if "noise" in self.quirks and self._rng.random() < RATES["noise"]:
             out += self._noise()
-        lines = list(info)
+        blocks = [list(info)] if info else []
         if self._held_urcs:
             # urc_midresponse: the URCs that were waiting ride inside this response
-            cut = 1 if lines else 0
-            lines[cut:cut] = self._held_urcs
+            blocks.insert(1 if blocks else 0, self._held_urcs)
             self._held_urcs = []
         if final is not None:
             if not (final == "OK" and "missing_ok" in self.quirks
                     and self._rng.random() < RATES["missing_ok"]):
-                lines.append(final)
-        out += self._frame(lines)
+                blocks.append([final])
+        out += "".join(self._frame(b) for b in blocks)
         self._emit(out.encode("latin-1", "replace"), delay)
 
     def _noise(self) -> str:
