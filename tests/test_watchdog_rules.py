@@ -172,3 +172,20 @@ def test_jns_alerts_command_line(tmp_path, monkeypatch, capsys):
     assert "disk                1 critical" in report
     assert cli.main(["alerts", "history", "--since", "yesterday"]) == 2
     assert "is not a time" in capsys.readouterr().err
+
+
+def test_console_menu_shows_active_alarms_and_the_last_day(tmp_path):
+    from tests.test_console import run_fake
+    db = store.open_db(tmp_path / "jns.db")
+    a = alerts.open_alert(db, "trunk_registration", "provider", "warning",
+                          "trunk provider is not registered with the provider", since=1.0)
+    b = alerts.open_alert(db, "disk", "/data/jns", "critical", "data partition 97% used",
+                          since=2.0)
+    alerts.resolve_alert(db, b, text="data partition 70% used; back to normal")
+    text, _fake, code = run_fake(tmp_path, "A\n\n0\n")
+    assert code == 0
+    assert "a) Alarms (1 active)" in text
+    active = text[text.index("Active now:"):text.index("Last 24 hours:")]
+    assert f"#{a:<5} WARNING" in active and "trunk_registration (provider)" in active
+    assert "disk" not in active
+    assert "back to normal" in text[text.index("Last 24 hours:"):]

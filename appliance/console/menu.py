@@ -305,7 +305,8 @@ class Menu:
             "3": ("admin password", self.reset_admin), "4": ("logs", self.logs),
             "5": ("ping", self.ping), "6": ("restart", self.restart),
             "7": ("reboot", self.reboot), "8": ("power off", self.poweroff),
-            "9": ("factory reset", self.factory_reset), "10": ("shell", self.shell)}
+            "9": ("factory reset", self.factory_reset), "10": ("shell", self.shell),
+            "a": ("alarms", self.alarms)}
 
     # -- plumbing --
 
@@ -471,10 +472,11 @@ class Menu:
             if choice == "0":
                 self.term.line(" Logged out.")
                 return 0
-            key = choice.lstrip("0") if choice.isdigit() else choice
+            key = choice.lstrip("0") if choice.isdigit() else choice.lower()
             if key not in self.screens:
                 shown = f"'{choice}'" if choice else "nothing"
-                self.term.line(f" You typed {shown}: type a number from 0 to 10 and press Enter.")
+                self.term.line(f" You typed {shown}: type a number from 0 to 10 (a: alarms) "
+                               "and press Enter.")
                 continue
             name, handler = self.screens[key]
             try:
@@ -539,7 +541,8 @@ class Menu:
         left, right = ITEMS[:5], ITEMS[5:]
         for (n1, l1), (n2, l2) in zip(left, right):
             t.line(f" {n1:>2}) {l1:<30}{n2:>2}) {l2}")
-        t.line("  0) Log out")
+        count = _safe(lambda: _alarm_count(self.settings.db), 0)
+        t.line(f"  a) {'Alarms' + (f' ({count} active)' if count else ''):<30} 0) Log out")
 
     # -- 1 status --
 
@@ -788,6 +791,17 @@ class Menu:
         self.page(lines)
         t.line(" -- end --")
 
+    # -- a alarms --
+
+    def alarms(self) -> None:
+        """Active alarms and the last day's history, from the database (jns alerts)."""
+        self.title("Alarms")
+        active, history = _alarm_lines(self.settings.db)
+        lines = [" Active now:"] + [f"   {x}" for x in active]
+        lines += ["", " Last 24 hours:"] + [f"   {x}" for x in history]
+        lines += ["", " More: jns alerts history --since 7d; acknowledge: jns alerts ack <#>"]
+        self.page(lines)
+
     def _file_lines(self, path: Path) -> list[str]:
         lines = self.system.tail(path, 200)
         if lines is None:
@@ -905,6 +919,32 @@ class Menu:
         status = self.system.shell()
         t.line("")
         t.line(f" Back from the shell (exit status {status}).")
+
+
+def _alarm_count(db_path: Path) -> int:
+    if not db_path.exists():
+        return 0
+    from appliance.store import alerts, db as store
+    conn = store.open_db(db_path, migrate=False)
+    try:
+        return len(alerts.active_alerts(conn))
+    finally:
+        conn.conn.close()
+
+
+def _alarm_lines(db_path: Path) -> tuple[list[str], list[str]]:
+    """(active alarms, the last 24 h) as lines, through the alerts store (as `jns alerts`)."""
+    if not db_path.exists():
+        return ["no database yet"], []
+    from appliance.store import alerts, db as store
+    from appliance.watchdog.cli import format_active, format_history
+    conn = store.open_db(db_path, migrate=False)
+    try:
+        now = time.time()
+        return (format_active(alerts.active_alerts(conn)),
+                format_history(alerts.alert_history(conn, now - 86400, now, limit=200)))
+    finally:
+        conn.conn.close()
 
 
 def _safe(fn: Callable[[], object], default):
