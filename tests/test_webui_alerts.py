@@ -263,6 +263,27 @@ def test_history_chart_table_and_csv(db, admin):
     assert rows[0]["resolved_at"] == "" and rows[1]["resolved_at"] == time.strftime(
         "%Y-%m-%d %H:%M:%S", time.localtime(now - 1800))
     assert admin.get("/admin/alarms/history.csv?from=bad").status_code == 400
+    r = admin.get("/admin/alarms/samples.csv?preset=24h")
+    rows = list(csv.DictReader(io.StringIO(text(r))))
+    cpu = [x for x in rows if x["metric"] == "cpu_pct"]
+    assert len(cpu) == 12 and cpu[0]["value"] == "10" and cpu[-1]["value"] == "65"
+    assert cpu[0]["time"] == time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now - 7200))
+    assert len([x for x in rows if x["metric"] == "memory_used_pct"]) == 12
+
+
+def test_history_charts_failed_logins_with_security_alarms(db, admin):
+    now = time.time()
+    assert 'id="chart-failed_logins"' not in text(admin.get("/admin/alarms/history"))
+    security.record_failures(db, [("sip", "203.0.113.5", now - 300 - i, "ChallengeResponseFailed")
+                                  for i in range(25)])
+    alerts.open_alert(db, "security", "203.0.113.5", "warning",
+                      "SIP: 25 failed authentications from 203.0.113.5 in 60 s; blocked until 14:05",
+                      since=now - 290)
+    english(admin)
+    page = text(admin.get("/admin/alarms/history"))
+    chart = page.split('id="chart-failed_logins"')[1].split("</figure>")[0]
+    assert 'aria-label="Failed logins (SIP, AMI, panel) (per 30 min)"' in chart
+    assert "25 per 30 min" in chart and "blocked until 14:05" in chart
 
 
 def test_history_without_samples(admin):

@@ -42,6 +42,8 @@ VIEWERS = ("admin", "supervisor")
 PRESETS = {"24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400}
 FAILURES_SINCE_S = 24 * 3600
 MAX_RANGE_S = 400 * 86400
+FAILURE_BUCKETS = 48
+MAX_CSV_POINTS = 200_000
 NOTIFY_TEXT = ("smtp_host", "smtp_port", "smtp_security", "smtp_user", "mail_from",
                "min_severity_email", "min_severity_sms")
 RULE_NUMBERS = ("warning", "critical", "hysteresis", "repeat_min", "escalate_min")
@@ -236,11 +238,49 @@ def history():
         chart_list.append({"name": name, "svg": charts.line_chart(
             data.get(name, []), since, until, title=title, unit=unit,
             marks=marks_by_check.get(check or "", []))})
+    failures = failure_counts(since, until)
+    if failures:
+        chart_list.append({"name": "failed_logins", "svg": charts.line_chart(
+            failures, since, until, title=_("Failed logins (SIP, AMI, panel)"),
+            unit=_("per {minutes} min", minutes=round((until - since) / FAILURE_BUCKETS / 60)),
+            marks=marks_by_check.get("security", []))})
     return render_template(
         "alerts_history.html", history=history, charts=chart_list, preset=preset, error=error,
         presets=PRESETS, when=when, since=since, until=until,
         day_from=time.strftime("%Y-%m-%d", time.localtime(since)),
         day_to=time.strftime("%Y-%m-%d", time.localtime(until - 1))), 400 if error else 200
+
+
+def failure_counts(since: float, until: float) -> list[tuple[float, float]]:
+    """Failed logins per time bucket (FAILURE_BUCKETS over the range); [] when none."""
+    rows = security.failures_since(db(), since)
+    if not rows:
+        return []
+    width = (until - since) / FAILURE_BUCKETS
+    counts = [0] * FAILURE_BUCKETS
+    for row in rows:
+        if row["at"] <= until:
+            counts[min(FAILURE_BUCKETS - 1, int((row["at"] - since) / width))] += 1
+    return [(since + (i + 0.5) * width, float(n)) for i, n in enumerate(counts)]
+
+
+@bp.route("/samples.csv")
+@role_required(*VIEWERS)
+def samples_csv():
+    """Every stored measurement in the range: metric, time, value."""
+    since, until, _preset, error = time_range(request.args)
+    if error:
+        abort(400, error)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["metric", "time", "value"])
+    names = store_alerts.metric_names(db())
+    data = store_alerts.samples(db(), names, since, until, max_points=MAX_CSV_POINTS)
+    for name in names:
+        for at, value in data.get(name, []):
+            writer.writerow([name, _iso(at), f"{value:g}"])
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{_csv_name("measurements", since, until)}"'})
 
 
 @bp.route("/history.csv")
@@ -257,10 +297,13 @@ def history_csv():
         writer.writerow([a["id"], a["check"], a.get("subject", ""), a["severity"], a["text"],
                          _iso(a["since"]), _iso(a["resolved_at"]), a["acknowledged_by"] or "",
                          (a.get("notified") or "").strip().replace("\n", " | ")])
-    name = time.strftime("alarms-%Y%m%d", time.localtime(since)) + \
-        time.strftime("-%Y%m%d.csv", time.localtime(until - 1))
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{_csv_name("alarms", since, until)}"'})
+
+
+def _csv_name(what: str, since: float, until: float) -> str:
+    return (time.strftime(f"{what}-%Y%m%d", time.localtime(since))
+            + time.strftime("-%Y%m%d.csv", time.localtime(until - 1)))
 
 
 def _iso(epoch) -> str:
