@@ -135,13 +135,13 @@ def _fields(text: str) -> list[str]:
     return out
 
 
-_PRINTABLE = re.compile(r"[^\x20-\x7e\u00a0-\uffef]")
+_PRINTABLE = re.compile(r"[^\x20-\x7e]")
 
 
 def clean_line(raw: bytes) -> str:
-    """Bytes of one line -> text without noise: control bytes and undecodable bytes go."""
-    text = raw.decode("utf-8", errors="ignore").replace("\ufffd", "")
-    return _PRINTABLE.sub("", text).strip()
+    """Bytes of one line -> text without noise.  In PDU mode everything a modem says is
+    ASCII (texts travel as hex), so control bytes and bytes >= 0x80 are line noise."""
+    return _PRINTABLE.sub("", raw.decode("ascii", errors="ignore")).strip()
 
 
 def is_final(line: str) -> bool:
@@ -333,7 +333,7 @@ class ATChannel:
             raise ModemGone(f"cannot write to the modem on {self.port} ({exc}); check the "
                             "USB cable and the power supply") from None
 
-    def command(self, command: str, *, timeout: float = 5.0, prefix: str | None = None,
+    def command(self, command: str, *, timeout: float = 3.0, prefix: str | None = None,
                 grace: float = 1.0) -> list[str]:
         """Send `command`, wait for its final result; return its information lines.
 
@@ -479,12 +479,25 @@ class Modem:
     def close(self) -> None:
         self.channel.close()
 
-    def at(self, command: str, **kw) -> list[str]:
-        lines = self.channel.command(command, **kw)
+    def at(self, command: str, *, retries: int = 2, **kw) -> list[str]:
+        """One command; a command the modem ignored (no answer) is sent again `retries`
+        times.  Never use retries for something that must not happen twice (a PIN)."""
+        for attempt in range(retries + 1):
+            try:
+                lines = self.channel.command(command, **kw)
+                break
+            except ATTimeout:
+                if attempt == retries:
+                    raise
+                log.info("modem on %s did not answer %s; sending it again", self.port, command)
         if self.channel.echo_seen:   # echo came back on: turn it off again
             self.channel.echo_seen = False
             log.info("modem on %s echoes commands again; sending ATE0", self.port)
-            self.channel.command("ATE0")
+            try:
+                self.channel.command("ATE0")
+                self.channel.echo_seen = False   # its own echo does not count
+            except (ATError, ATTimeout):
+                self.channel.echo_seen = True   # try again after the next command
         return lines
 
     def _value(self, command: str, prefix: str, **kw) -> list[str]:
@@ -501,8 +514,8 @@ class Modem:
             return None
         for line in lines:
             value = line.split(":", 1)[1].strip() if ":" in line else line
-            value = value.strip('"')
-            if value:
+            value = value.strip('"').strip()
+            if re.search(r"[A-Za-z0-9]{2}", value):   # not a stray noise byte or two
                 return value
         return None
 
@@ -531,21 +544,23 @@ class Modem:
         Returns the status and what happened to the PIN."""
         outcome = PinOutcome()
         st = self.status
+        st.state, st.last_error = "starting", None
         self.wake()
         self.at("ATE0")
         self.channel.echo_seen = False
         self._try("AT+CMEE=1")
+        sim = self.sim_state()     # also waits out "SIM busy" after power-up
         st.manufacturer = self._plain("AT+CGMI") or st.manufacturer
         st.model = self._plain("AT+CGMM") or st.model
         st.imei = self._plain("AT+CGSN") or st.imei
-        st.iccid = self._iccid() or st.iccid
-        sim = self.sim_state()
+        if sim == "SIM PIN":     # the SIM's serial number tells whether a PIN is for it
+            st.iccid = self._iccid() or st.iccid
         if sim == "SIM PIN" and callable(pin):
             pin = pin(st.iccid)
         if sim == "SIM PIN" and pin:
             outcome.entered = True
             try:
-                self.at(f'AT+CPIN="{pin}"', timeout=15.0)
+                self.at(f'AT+CPIN="{pin}"', timeout=15.0, retries=0)
                 outcome.accepted = True
             except ATError as exc:
                 log.warning("modem on %s: SIM rejected the PIN: %s", self.port, exc)
@@ -591,7 +606,7 @@ class Modem:
             return False
 
     def _iccid(self) -> str | None:
-        for cmd in ("AT+CCID", "AT+ICCID", "AT^ICCID?"):
+        for cmd in ("AT+CCID",):
             try:
                 lines = self.at(cmd)
             except (ATError, ATTimeout):
@@ -613,6 +628,8 @@ class Modem:
                     return "NO SIM"
                 if exc.cme in (14, 13) or exc.cme is None:  # SIM busy / still booting
                     time.sleep(1.0)
+                    if exc.cme is None:   # plain ERROR: verbose errors were refused while
+                        self._try("AT+CMEE=1")   # booting; ask again
                     continue
                 if exc.cme == 11:
                     return "SIM PIN"
@@ -675,7 +692,7 @@ class Modem:
 
     def read(self, index: int, storage: str | None = None) -> tuple[object | None, str]:
         """AT+CMGR=<index>: (decoded message or None when the slot is empty, raw PDU)."""
-        lines = self.at(f"AT+CMGR={index}", timeout=10.0)
+        lines = self.at(f"AT+CMGR={index}", timeout=10.0, prefix="+CMGR:")
         raw = next((l for l in lines if re.fullmatch(r"[0-9A-Fa-f]{8,}", l)), "")
         if not raw:
             return None, ""
@@ -686,7 +703,7 @@ class Modem:
 
     def list_all(self) -> list[tuple[int, object, str]]:
         """AT+CMGL=4 (every stored message): [(index, decoded or PduError, raw)]."""
-        lines = self.at("AT+CMGL=4", timeout=30.0)
+        lines = self.at("AT+CMGL=4", timeout=30.0, prefix="+CMGL:")
         out, index = [], None
         for line in lines:
             if line.upper().startswith("+CMGL:"):

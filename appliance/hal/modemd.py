@@ -135,6 +135,7 @@ class Owner:
                 raise SystemExit(EXIT_STUCK)
             if outcome.entered:
                 sms.pin_result(self.db, mid, outcome.accepted, status.iccid)
+            self._forget_boot_urcs()
             self._write_status()
             if status.state in ("ready", "not_registered"):
                 self.was_registered = status.registered
@@ -143,13 +144,27 @@ class Owner:
             log.warning("%s: %s", self.port, status.last_error)
             self._wait_for_pin()
 
+    def _forget_boot_urcs(self) -> None:
+        """RDY / +CPIN: READY seen while we were bringing the modem up belong to that very
+        start; keep everything else (a +CMTI must not be lost)."""
+        keep = []
+        while True:
+            try:
+                urc = self.modem.urcs.get_nowait()
+            except queue.Empty:
+                break
+            if not (urc.name == "RDY" or urc.name == "+CPIN"):
+                keep.append(urc)
+        for urc in keep:
+            self.modem.urcs.put(urc)
+
     def _wait_for_pin(self) -> None:
         """The SIM is not usable: wait until the admin enters a new PIN (or a URC says the
         SIM changed); never enter anything by ourselves."""
         while True:
             try:
                 urc = self.modem.urcs.get(timeout=self.cfg["poll_s"])
-                if urc.name in ("+CPIN", "^SIMST", "RDY", "^BOOT", "+CFUN"):
+                if urc.name in ("+CPIN", "^SIMST", "RDY"):
                     return
             except queue.Empty:
                 pass
@@ -220,8 +235,7 @@ class Owner:
         elif name == "^RSSI" and args:
             self.modem.set_rssi(gsm._int(args[0]))
             self._write_status()
-        elif name in ("RDY", "^BOOT", "+CFUN") or (name == "+CPIN" and args
-                                                    and args[0].upper() != "READY"):
+        elif name == "RDY" or (name == "+CPIN" and args and args[0].upper() != "READY"):
             raise Reinit(f"the modem said {urc.line!r}")
         elif name in ("^SMMEMFULL",) or (name == "+CIEV" and args
                                         and args[0].strip('"').upper() in ("SMSFULL", "MESSAGE")):
