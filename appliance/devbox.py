@@ -97,6 +97,22 @@ class DevBox:
             self.agi_server.shutdown()
             self.agi_server.server_close()
 
+    def start_watchdog(self, **kw):
+        """The box's watchdog over this devbox (alerts in the panel; a dead Asterisk is
+        restarted here instead of by systemd).  The caller stops it before stop()."""
+        from .watchdog.service import Watchdog
+        ami = AMIClient("127.0.0.1", self.layout.ami_port, self.layout.ami_user,
+                        self.layout.ami_secret, name="watchdog").start()
+        kw.setdefault("leds_root", None)
+        kw.setdefault("reboot", None)
+        wd = Watchdog(self.db_path, data_dir=self.workdir, asterisk_alive=self.asterisk.running,
+                      ami=ami, restarter=lambda _name: self.asterisk.start(),
+                      recordings_dirs=(self.asterisk.recordings_dir,
+                                       self.workdir / "archive" / "recordings"),
+                      alarms_log=self.workdir / "alarms.log", ping=lambda *a: None,
+                      close_with=(ami,), **kw)
+        return wd.start()
+
     def web_env(self) -> dict[str, str]:
         """Environment for the panel (appliance.webui.wsgi) to reach this box."""
         return {"JNS_DB": str(self.db_path), "JNS_ASTERISK_DIR": str(self.asterisk.dir), "JNS_AMI_PORT": str(self.layout.ami_port),
@@ -126,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     box = DevBox(args.workdir, sip_port=args.sip_port, ami_port=5038, agi_port=4573,
                  demo_agent_contacts={"101": f"sip:101@127.0.0.1:{args.agent_port}"})
     box.start()
+    watchdog = box.start_watchdog()
     env = dict(os.environ, **box.web_env())
     web = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "4",
                             "--bind", f"127.0.0.1:{args.http_port}", "appliance.webui.wsgi:app"],
@@ -145,12 +162,13 @@ Press Ctrl-C to stop.""", flush=True)
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     try:
-        while not stop and web.poll() is None and box.asterisk.running():
+        while not stop and web.poll() is None:   # a dead Asterisk: the watchdog restarts it
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     web.terminate()
     web.wait(timeout=10)
+    watchdog.stop()
     box.stop()
     return 0
 

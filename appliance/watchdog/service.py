@@ -125,8 +125,10 @@ class Watchdog:
                  reboot_after_s: float = 900.0, min_uptime_s: float = 1800.0,
                  max_reboots_per_day: int = 3, keep_samples_days: float = 400,
                  ping: Callable[..., object] = sdnotify.notify,
-                 hostname: str | None = None, smtp_timeout: float = 15.0):
+                 hostname: str | None = None, smtp_timeout: float = 15.0,
+                 close_with: tuple = ()):
         self.db_path = os.fspath(db_path)
+        self.close_with = close_with      # e.g. the AMI client made for this watchdog
         self.db = open_db(self.db_path)
         self.data_dir = Path(data_dir)
         self.asterisk_alive = asterisk_alive
@@ -185,6 +187,8 @@ class Watchdog:
             self._thread.join(timeout=30)
         self.notifier.flush(10)
         self.notifier.close()
+        for thing in self.close_with:
+            thing.close()
 
     def run(self) -> None:
         """Until stop(): fast rounds every fast_s here; slow rounds and samples in a thread
@@ -250,6 +254,7 @@ class Watchdog:
             text = "Asterisk process is not running" + (
                 f"; last seen running {time.strftime('%H:%M:%S', time.localtime(self._last_alive))}"
                 if self._last_alive else "") + self._restart_note
+        self.metrics["asterisk_up"] = 1.0 if alive else 0.0
         self._evaluate([Observation("asterisk", "process", ok=alive, text=text)], (), now)
         if not alive:
             self._maybe_restart(now)
