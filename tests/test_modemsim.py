@@ -588,7 +588,7 @@ def test_unknown_quirk_or_personality_is_refused():
 
 def test_simcom_boot_banner_and_identity(make_sim):
     _, at = make_sim("simcom")
-    banner = at.read_for(0.3)
+    banner = at.read_for(0.8)
     assert b"SMS Ready" in banner and b"+CPIN: READY" in banner
     at.init()
     assert at.cmd("AT+CGMM") == ["SIMCOM_SIM800L", "OK"]
@@ -596,8 +596,7 @@ def test_simcom_boot_banner_and_identity(make_sim):
 
 def test_quectel_indexes_from_zero_and_echo_comes_back(make_sim):
     sim, at = make_sim("quectel", boot_s=0.3)
-    time.sleep(0.35)
-    at.read_for(0.1)
+    assert b"+QIND: SMS DONE" in at.read_until(b"+QIND: SMS DONE\r\n")   # boot banner
     at.init()
     registered(at)
     sim.deliver("+48601234567", "EC25")

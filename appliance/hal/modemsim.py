@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import logging
 import os
 import queue
 import random
@@ -32,6 +33,8 @@ from typing import Callable, Iterable
 from . import pdu
 
 __all__ = ["ModemSim", "SentSms", "PERSONALITIES", "QUIRKS"]
+
+log = logging.getLogger("jns.modemsim")
 
 CTRL_Z, ESC = 0x1A, 0x1B
 
@@ -233,7 +236,8 @@ class ModemSim:
     def deliver(self, sender: str, text: str, *, order: list[int] | None = None,
                 duplicate: Iterable[int] = (), drop: Iterable[int] = (), ref: int = 7) -> None:
         """An SMS arrives from the network: its parts (by seq number, in `order`, with the
-        `duplicate` ones twice and the `drop` ones never) are stored and announced."""
+        `duplicate` ones twice and the `drop` ones never) are stored and announced with
+        +CMTI.  While the modem is unplugged, unregistered or full, the network holds them."""
         now = dt.datetime.now().astimezone()
         parts = pdu.encode_deliver_parts(sender, text, ref=ref, timestamp=now)
         seqs = list(order) if order is not None else list(range(1, len(parts) + 1))
@@ -276,6 +280,7 @@ class ModemSim:
         self._call(do)
 
     def set_rssi(self, rssi: int) -> None:
+        """Signal strength AT+CSQ reports from now on (0-31, 99 unknown)."""
         def do() -> None:
             self._rssi = rssi
         self._call(do)
@@ -327,41 +332,49 @@ class ModemSim:
 
     def _run(self) -> None:
         while not self._stop:
-            while True:
-                try:
-                    self._calls.get_nowait()()
-                except queue.Empty:
-                    break
-            now = time.monotonic()
-            self._run_timers(now)
-            self._flush_output(now)
-            timeout = 1.0
-            if self._timers:
-                timeout = min(timeout, max(0.0, self._timers[0][0] - now))
-            if self._out:
-                timeout = min(timeout, max(0.0, self._out[0][0] - now))
-            rlist = [self._wake_r]
-            wlist = []
-            if self._master is not None:
-                if self._client:
-                    rlist.append(self._master)
-                    if self._writebuf:
-                        wlist.append(self._master)
-                else:
-                    timeout = min(timeout, 0.02)   # poll for a client opening the port
             try:
-                r, w, _ = select.select(rlist, wlist, [], timeout)
-            except (OSError, ValueError):
-                continue
-            if self._wake_r in r:
-                try:
-                    os.read(self._wake_r, 4096)
-                except OSError:
-                    pass
-            if self._master is not None and (self._master in r or not self._client):
-                self._read_master()
-            if self._master is not None and self._writebuf and self._client:
-                self._write_master()
+                self._step()
+            except Exception:                  # a bug here must show, not silence the modem
+                log.exception("modem simulator on %s", self.port)
+                time.sleep(0.05)
+
+    def _step(self) -> None:
+        """One turn of the I/O thread: control calls, timers, output, then wait for input."""
+        while True:
+            try:
+                self._calls.get_nowait()()
+            except queue.Empty:
+                break
+        now = time.monotonic()
+        self._run_timers(now)
+        self._flush_output(now)
+        timeout = 1.0
+        if self._timers:
+            timeout = min(timeout, max(0.0, self._timers[0][0] - now))
+        if self._out:
+            timeout = min(timeout, max(0.0, self._out[0][0] - now))
+        rlist = [self._wake_r]
+        wlist = []
+        if self._master is not None:
+            if self._client:
+                rlist.append(self._master)
+                if self._writebuf:
+                    wlist.append(self._master)
+            else:
+                timeout = min(timeout, 0.02)   # poll for a client opening the port
+        try:
+            r, w, _ = select.select(rlist, wlist, [], timeout)
+        except (OSError, ValueError):
+            return
+        if self._wake_r in r:
+            try:
+                os.read(self._wake_r, 4096)
+            except OSError:
+                pass
+        if self._master is not None and (self._master in r or not self._client):
+            self._read_master()
+        if self._master is not None and self._writebuf and self._client:
+            self._write_master()
 
     def _read_master(self) -> None:
         try:
@@ -458,8 +471,8 @@ class ModemSim:
 
     def _boot_urcs(self) -> None:
         cpin = "NOT INSERTED" if not self.sim_present else self._sim_state
-        for line in self.profile["boot_urcs"]:
-            self._emit(f"\r\n{line.format(cpin=cpin)}\r\n".encode(), delay=0.05)
+        for k, line in enumerate(self.profile["boot_urcs"]):   # a moment after power-up
+            self._emit(f"\r\n{line.format(cpin=cpin)}\r\n".encode(), delay=0.2 + 0.05 * k)
 
     def _schedule_registration(self) -> None:
         if self._network_up and self.sim_present and self._sim_state == "READY":
@@ -884,7 +897,7 @@ class ModemSim:
         self._need_sim("CMS")
         a = self._args(args)
         if self._cmgf == 0:
-            if len(a) != 1 or not a[0].isdigit() or not 7 <= int(a[0]) <= 164:
+            if len(a) != 1 or not a[0].isdigit() or not 7 <= int(a[0]) <= 180:
                 raise _Error("CMS", 304)
             self._cmgs = ("pdu", int(a[0]))
         else:
@@ -1097,3 +1110,40 @@ class _Unknown(_Error):
 
     def __init__(self) -> None:
         super().__init__("", 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one simulated modem until Ctrl-C, printing what it sends (for make run-host)."""
+    import argparse
+    parser = argparse.ArgumentParser(prog="python -m appliance.hal.modemsim",
+                                     description="A GSM modem on a pseudo-terminal (test double).")
+    parser.add_argument("--link-dir", required=True, help="directory for the port symlink")
+    parser.add_argument("--name", default="ttyUSB0")
+    parser.add_argument("--personality", default="generic", choices=sorted(PERSONALITIES))
+    parser.add_argument("--quirk", action="append", default=[], choices=QUIRKS)
+    parser.add_argument("--pin")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    os.makedirs(args.link_dir, exist_ok=True)
+    sim = ModemSim(args.personality, link_dir=args.link_dir, name=args.name, pin=args.pin,
+                   quirks=args.quirk, seed=args.seed).start()
+    print(f"{args.personality} modem on {sim.port}; Ctrl-C stops it", flush=True)
+    seen = 0
+    try:
+        while True:
+            try:
+                sent = sim.wait_sent(seen + 1, timeout=3600)
+            except TimeoutError:
+                continue
+            for s in sent[seen:]:
+                print(f"SMS mr={s.mr} to {s.submit.number}: {s.submit.text!r}", flush=True)
+            seen = len(sent)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
