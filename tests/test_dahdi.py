@@ -236,3 +236,22 @@ def test_real_dahdi_cfg_reads_our_file_and_its_error_reaches_the_admin(db, tmp_p
         pytest.skip("this machine has DAHDI: not applying a test configuration to it")
     assert "Unable to open master device '/dev/dahdi/ctl'" in error
     assert "DAHDI Tools Version" not in error
+
+
+# -- the serial console's Status screen ------------------------------------------------------
+
+def test_console_status_lines_from_the_watchdog_snapshot(tmp_path):
+    from appliance.console.system import Settings, System
+    from appliance.hal import status
+    path = tmp_path / "hardware.json"
+    system = System(Settings.from_env({"JNS_DATA": str(tmp_path),
+                                       "JNS_HARDWARE_STATUS": str(path)}))
+    assert system.dahdi_lines() == [" DAHDI        no report from the watchdog yet"]
+    status.write(status.collect(read_sensors=list, scan_dahdi=lambda: machine("te410p_tdm410p")),
+                 path)
+    assert system.dahdi_lines() == [
+        " DAHDI        5 span(s), 2 in alarm",
+        "   span 1 TE4/0/1 T1: OK", "   span 2 TE4/0/2 T1: YELLOW", "   span 3 TE4/0/3 T1: BLUE",
+        "   span 4 TE4/0/4 T1: not configured", "   span 5 WCTDM/1 analog: OK"]
+    status.write(status.collect(read_sensors=list, scan_dahdi=list), path)
+    assert system.dahdi_lines() == [" DAHDI        no cards detected"]

@@ -158,3 +158,19 @@ def test_threshold_with_one_limit():
     assert [t.update(v) for v in (89, 90, 86, 84.9)] == ["ok", "critical", "critical", "ok"]
     with pytest.raises(ValueError):
         Threshold(1, 2, hysteresis=-1)
+
+
+def test_console_temperature_line_includes_i2c_chips(tmp_path):
+    """The console's Status screen: hwmon/thermal as before, plus the I2C chips the watchdog
+    read (appliance.hal.status snapshot); a chip in error is left out of the line."""
+    from appliance.console.system import Settings, System
+    from appliance.hal import status
+    bad = LM75(20.0)
+    bad.missing = True
+    bus = SimBus(1, {0x48: LM75(38.5), 0x49: bad})
+    snap = status.collect(read_sensors=lambda: read(
+        {1: bus}, tmp_path, expected=["i2c-1:0x49"]), scan_dahdi=list)
+    status.write(snap, tmp_path / "hw.json")
+    system = System(Settings.from_env({"JNS_DATA": str(tmp_path), "JNS_SYSFS": str(tmp_path / "sys"),
+                                       "JNS_HARDWARE_STATUS": str(tmp_path / "hw.json")}))
+    assert system.temperatures() == [("temperature (i2c-1 0x48)", 38.5)]

@@ -580,6 +580,7 @@ class Menu:
 
         lines.extend(self._trunk_lines(live, pad))
         lines.append(" GSM modems   no modem service yet (GSM support is not in this firmware)")
+        lines.extend(_safe(lambda: sysm.dahdi_lines(), []))
 
         for i, path in enumerate(self.settings.disks):
             usage = _safe(lambda p=path: sysm.disk_usage(p), None)

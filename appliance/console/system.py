@@ -22,6 +22,8 @@ JNS_CONSOLE_CHARSET       auto (default), ascii or utf-8: what the terminal can 
 JNS_AMI_HOST / _PORT / _USER / _SECRET   AMI; defaults 127.0.0.1, 5038, jns, and the
                           secret from the database setting "ami_secret"
 JNS_CONSOLE_AMI_TIMEOUT   seconds to wait for AMI in the Status screen, 3
+JNS_HARDWARE_STATUS       the watchdog's hardware snapshot (appliance.hal.status: I2C
+                          sensors, DAHDI spans and alarms), default /run/jns/hardware.json
 Fixed below $JNS_DATA: network.json, alarms.log, asterisk/log/{messages.log,queue_log}.
 
 Fake system (tests): JNS_CONSOLE_FAKE_SYSTEM=<log file>
@@ -108,6 +110,7 @@ class Settings:
     ami_secret: str | None
     ami_timeout: float
     fake_log: Path | None
+    hardware_status: Path = Path("/run/jns/hardware.json")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -140,6 +143,7 @@ class Settings:
             ami_secret=env.get("JNS_AMI_SECRET") or None,
             ami_timeout=_number(env.get("JNS_CONSOLE_AMI_TIMEOUT"), 3.0),
             fake_log=Path(fake) if fake else None,
+            hardware_status=Path(env.get("JNS_HARDWARE_STATUS") or "/run/jns/hardware.json"),
         )
 
 
@@ -465,7 +469,34 @@ class System:
                     continue
                 label = _read_text(Path(inp.replace("_input", "_label")))
                 found.append((f"{name} {label}" if label else name, value))
+        # I2C chips no driver owns, as the watchdog last read them
+        for r in (self.hardware() or {}).get("sensors", []):
+            if r.get("kind") == "temperature" and str(r.get("source", "")).startswith("i2c-") \
+                    and r.get("value") is not None:
+                found.append((r["sensor"], float(r["value"])))
         return found
+
+    def hardware(self) -> dict | None:
+        """The watchdog's last hardware snapshot (None: none, or older than 5 minutes)."""
+        from ..hal import status
+        return status.read(self.settings.hardware_status)
+
+    def dahdi_lines(self) -> list[str]:
+        """Status lines for the DAHDI cards: spans, and each span's alarms."""
+        snap = self.hardware()
+        if snap is None:
+            return [" DAHDI        no report from the watchdog yet"]
+        spans = snap.get("dahdi") or []
+        if not spans:
+            return [" DAHDI        no cards detected"]
+        bad = [s for s in spans if s.get("alarms")]
+        out = [f" DAHDI        {len(spans)} span(s), "
+               + (f"{len(bad)} in alarm" if bad else "no alarms")]
+        for s in spans:
+            state = "/".join(s.get("alarms") or []) or ("OK" if s.get("configured", True)
+                                                        else "not configured")
+            out.append(f"   span {s['number']} {s.get('name', '')} {s.get('kind', '')}: {state}")
+        return out
 
     def alarms(self, count: int = 5) -> list[str] | None:
         lines = tail_lines(self.settings.alarms, 0)
