@@ -170,6 +170,20 @@ def test_emoji_surrogate_pair_is_never_split():
     assert pdu.split("😀" * 35) == ("ucs2", ["😀" * 35])      # 70 units fit one SMS
 
 
+def test_emoji_cut_between_parts_by_a_foreign_phone_is_joined_back():
+    raw = "ok 😀".encode("utf-16-be")
+    first, second = raw[:8], raw[8:]                         # the pair cut in half
+    hexes = []
+    for seq, chunk in enumerate((first, second), start=1):
+        text = chunk.decode("utf-16-be", "surrogatepass")
+        hexes.append(pdu.encode_deliver("+48601234567", text, timestamp=WHEN, encoding="ucs2",
+                                        concat=(1, 2, seq)))
+    texts = [pdu.decode(h).text for h in hexes]
+    assert pdu.join_texts(texts) == "ok 😀"
+    assert pdu.join_texts([texts[0]]) == "ok \ufffd"          # the other half never came
+    assert pdu.join_texts([texts[0]]).encode("utf-8")
+
+
 def test_validity_period_is_at_least_what_was_asked():
     def vp(minutes: int) -> int:
         [p] = pdu.encode_submit("+48601234567", "x", ref=0, validity_minutes=minutes)

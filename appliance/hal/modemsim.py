@@ -361,7 +361,7 @@ class ModemSim:
                 if self._writebuf:
                     wlist.append(self._master)
             else:
-                timeout = min(timeout, 0.02)   # poll for a client opening the port
+                timeout = min(timeout, 0.05)   # poll for a client opening the port
         try:
             r, w, _ = select.select(rlist, wlist, [], timeout)
         except (OSError, ValueError):

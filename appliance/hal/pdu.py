@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "PduError", "Part", "Deliver", "StatusReport", "Submit",
-    "encoding_for", "split", "encode_submit", "decode",
+    "encoding_for", "split", "join_texts", "encode_submit", "decode",
     "encode_deliver", "encode_deliver_parts", "encode_status_report",
 ]
 
@@ -480,6 +480,16 @@ class Submit:
     want_report: bool
     concat: tuple[int, int, int] | None
     encoding: str
+
+
+def join_texts(texts: list[str]) -> str:
+    """The text of a reassembled message from its parts' texts, in seq order.
+
+    Some phones cut an emoji (a UTF-16 surrogate pair) between two parts; each part then
+    decodes with half a pair.  Joining here puts such pairs back together, and anything
+    still unpaired becomes U+FFFD, so the result is always valid Unicode (storable as UTF-8).
+    """
+    return "".join(texts).encode("utf-16-be", "surrogatepass").decode("utf-16-be", "replace")
 
 
 def encode_submit(number: str, text: str, *, ref: int, want_report: bool = True,
