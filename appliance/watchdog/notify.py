@@ -173,6 +173,7 @@ class Notifier:
             item = self._mail.get()
             try:
                 if item is None:
+                    self._mail_db.conn.close()
                     return
                 alert_id, settings, subject, body = item
                 try:
@@ -197,6 +198,7 @@ class Notifier:
     def close(self) -> None:
         self._mail.put(None)
         self._worker.join(timeout=self.smtp_timeout + 1)
+        self.db.conn.close()
 
     # -- LEDs ------------------------------------------------------------------------------
 

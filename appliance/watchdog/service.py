@@ -172,6 +172,7 @@ class Watchdog:
         self._boot_report: tuple[str, str] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._slow: threading.Thread | None = None
         self._lock = threading.RLock()   # state and the DB connection, shared by two threads
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -183,19 +184,22 @@ class Watchdog:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=30)
+        for thread in (self._thread, self._slow):
+            if thread:
+                thread.join(timeout=30)
         self.notifier.flush(10)
         self.notifier.close()
         for thing in self.close_with:
             thing.close()
+        self.db.conn.close()
 
     def run(self) -> None:
         """Until stop(): fast rounds every fast_s here; slow rounds and samples in a thread
         of their own, so a slow AMI answer never delays noticing a dead Asterisk."""
         self._boot_report = self.boot_report()
         self.ping("READY=1", "STATUS=watching")
-        slow = threading.Thread(target=self._slow_loop, name="watchdog-slow", daemon=True)
+        slow = self._slow = threading.Thread(target=self._slow_loop, name="watchdog-slow",
+                                             daemon=True)
         slow.start()
         while not self._stop.is_set():
             try:
