@@ -135,6 +135,10 @@ class Owner:
                 raise SystemExit(EXIT_STUCK)
             if outcome.entered:
                 sms.pin_result(self.db, mid, outcome.accepted, status.iccid)
+            elif status.state == "pin_required" and self._pin_state() == "rejected":
+                status.state = "pin_rejected"    # still waiting for the admin's new PIN
+                status.last_error = ("the SIM rejected the PIN entered earlier; enter the "
+                                     "right PIN in the panel (3 wrong PINs lock the SIM)")
             self._forget_boot_urcs()
             self._write_status()
             if status.state in ("ready", "not_registered"):
@@ -170,10 +174,13 @@ class Owner:
                 pass
             if self.modem.channel.gone:
                 raise gsm.ModemGone(self.modem.channel.gone)
-            row = self.db.execute("SELECT pin_state FROM modems WHERE id = ?",
-                                  [self.modem_id]).fetchone()
-            if row and row[0] == "new":
+            if self._pin_state() == "new":
                 return
+
+    def _pin_state(self) -> str | None:
+        row = self.db.execute("SELECT pin_state FROM modems WHERE id = ?",
+                              [self.modem_id]).fetchone()
+        return row[0] if row else None
 
     # -- the main loop --
 
