@@ -23,7 +23,7 @@ from flask import Flask, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..store.db import PerThread, ensure_secret
-from . import (accounts, admin, agent, auth, blacklist, callers, dashboard, inbound, menus,
+from . import (accounts, admin, agent, auth, blacklist, callers, dashboard, gsm, inbound, menus,
                prompts, queues, recordings, schedules, settings, supervisor)
 from . import alerts
 from . import hardware
@@ -66,8 +66,9 @@ def create_app(db_path: str, status_provider: Callable[[], dict] | None = None,
     auth.init_app(app)
     alerts.init_app(app)   # alarms and security pages, the alarm banner
     for module in (auth, dashboard, admin, menus, queues, inbound, schedules, callers,
-                   blacklist, prompts, settings, accounts, recordings, supervisor, agent):
+                   blacklist, prompts, settings, accounts, recordings, supervisor, agent, gsm):
         app.register_blueprint(module.bp)
+    app.register_blueprint(gsm.sms_bp)   # /sms/ (gsm.bp is /admin/modems/)
     app.register_blueprint(hardware.bp)   # /admin/hardware/: sensors, LEDs, DAHDI
     app.jinja_env.globals.update(_=gettext, current_lang=current_lang,
                                  admin_pages=admin.PAGES, admin_areas=admin.AREAS)

@@ -27,6 +27,7 @@ PAGES = (
     ("blacklist.index", "Blacklist"),
     ("settings.index", "Settings"),
     ("users.index", "Users"),
+    ("modems.index", "Modems"),
     ("hardware.index", "Hardware"),
     ("alarms.index", "Alarms"),
     ("security.index", "Security"),

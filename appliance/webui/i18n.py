@@ -18,6 +18,7 @@ from flask import g, has_request_context, request, session
 from ..store.users import MIN_PASSWORD
 from .i18n_inbound import ENGLISH, INBOUND
 from .i18n_users import USERS
+from .i18n_gsm import GSM, GSM_ENGLISH
 from .i18n_hardware import HARDWARE, HARDWARE_ENGLISH
 from .i18n_alerts import ALERTS, ALERTS_ENGLISH
 
@@ -158,6 +159,8 @@ CATALOG: dict[str, str] = {
 }
 CATALOG.update(INBOUND)  # the configuration and recordings pages (i18n_inbound.py)
 CATALOG.update(USERS)    # the users page (i18n_users.py)
+CATALOG.update(GSM)      # the modems and SMS pages (i18n_gsm.py)
+ENGLISH.update(GSM_ENGLISH)
 CATALOG.update(HARDWARE)  # the hardware page (i18n_hardware.py)
 ENGLISH.update(HARDWARE_ENGLISH)
 CATALOG.update(ALERTS)   # the alarms and security pages (i18n_alerts.py)
