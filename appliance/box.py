@@ -4,6 +4,7 @@
     python3 -m appliance.box render     jns-asterisk ExecStartPre: Asterisk config from the DB
     python3 -m appliance.box agid       jns-agid: the FastAGI IVR server (sd_notify + watchdog)
     python3 -m appliance.box watchdog   jns-watchdog: monitors, alerts, restarts (appliance.watchdog)
+    python3 -m appliance.box modemd     jns-modemd: GSM modems, the SMS queue (appliance.hal.modemd)
 
 Everything that changes lives under JNS_DATA (/data/jns on the data partition); the root
 filesystem is read-only.  Secrets are generated here, on the box, never shipped.
@@ -188,7 +189,7 @@ def run_watchdog() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m appliance.box")
-    parser.add_argument("command", choices=["prepare", "render", "agid", "watchdog"])
+    parser.add_argument("command", choices=["prepare", "render", "agid", "watchdog", "modemd"])
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s %(levelname)s %(message)s")
     if args.command == "prepare":
@@ -199,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
         run_agid()
     elif args.command == "watchdog":
         run_watchdog()
+    elif args.command == "modemd":
+        from .hal import modemd
+        modemd.run_service(str(DB_PATH))
     return 0
 
 
