@@ -28,7 +28,7 @@ import pytest
 from appliance.console.menu import Menu, Terminal, save_console_password, verify_password
 from appliance.console.system import Result, Settings
 from appliance.devbox import free_port
-from appliance.store import config, db as store, users
+from appliance.store import config, db as store, sms, users
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -329,6 +329,8 @@ def test_status_screen(box):
     db = store.open_db(box.db_path)
     store.set_setting(db, "ami_secret", "not-used-nothing-listens")
     config.add_trunk(db, "carrier1", "sip.example.net")
+    modem = sms.ensure_modem(db, "/dev/ttyUSB2")
+    sms.update_modem(db, modem, state="ready", operator="Plus", rssi=18, dbm=-77)
     thermal = box.tmp / "sys/class/thermal/thermal_zone0"
     thermal.mkdir(parents=True)
     (thermal / "temp").write_text("45500\n")
@@ -344,7 +346,7 @@ def test_status_screen(box):
                      screen), screen
     assert "jns-agid:" in screen and "jns-web:" in screen and "jns-watchdog:" in screen
     assert re.search(r"Trunks +carrier1", screen) and "registration state unknown" in screen
-    assert "GSM modems   no modem service yet" in screen
+    assert "GSM modems   /dev/ttyUSB2: ready, Plus, -77 dBm, SIM ready" in screen
     assert re.search(r"Disk / +[\d.]+ \w+ of [\d.]+ \w+ used \(\d+%\), [\d.]+ \w+ free", screen)
     assert re.search(rf"Disk {re.escape(str(box.data))} +[\d.]+ \w+ of", screen)
     assert "cpu-thermal 45.5 C" in screen

@@ -579,7 +579,7 @@ class Menu:
         lines.append(f" Services     {svc}")
 
         lines.extend(self._trunk_lines(live, pad))
-        lines.append(" GSM modems   no modem service yet (GSM support is not in this firmware)")
+        lines.extend(self._modem_lines(pad))
         lines.extend(_safe(lambda: sysm.dahdi_lines(), []))
 
         for i, path in enumerate(self.settings.disks):
@@ -612,6 +612,23 @@ class Menu:
             lines.append(" Last alarms (newest last)")
             lines.extend(f"   {a.strip()}" for a in alarms)
         self.page(lines)
+
+    def _modem_lines(self, pad: str) -> list[str]:
+        """One line per GSM modem: port, state, operator, signal, SIM."""
+        modems = _safe(self.system.modems, None)
+        if not modems:
+            return [" GSM modems   none found (jns-modemd looks for them on the USB ports)"]
+        sim_words = {"ready": "SIM ready", "not_registered": "SIM ready",
+                     "pin_required": "SIM needs its PIN (panel: Modems)",
+                     "pin_rejected": "SIM rejected the PIN (panel: Modems)",
+                     "puk_required": "SIM locked (PUK)", "no_sim": "no SIM card"}
+        out = []
+        for i, m in enumerate(modems):
+            signal = f"{m['dbm']} dBm" if m.get("dbm") is not None else "signal unknown"
+            out.append(f"{' GSM modems  ' if i == 0 else pad[:-1]} {m['port']}: {m['state']}, "
+                       f"{m.get('operator') or 'no operator'}, {signal}, "
+                       f"{sim_words.get(m['state'], 'SIM state unknown')}")
+        return out
 
     def _trunk_lines(self, live: dict | None, pad: str) -> list[str]:
         names = _safe(self.system.trunk_names, None)

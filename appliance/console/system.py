@@ -683,6 +683,17 @@ class System:
         finally:
             conn.conn.close()
 
+    def modems(self) -> list[dict] | None:
+        """GSM modems as the modem service (jns-modemd) last wrote them (None: no database)."""
+        if not self.settings.db.exists():
+            return None
+        from appliance.store import db as store, sms
+        conn = store.open_db(self.settings.db)
+        try:
+            return sms.modems(conn)
+        finally:
+            conn.conn.close()
+
 
 def _ignore(signum, frame) -> None:
     pass
