@@ -321,3 +321,26 @@ def test_hot_i2c_sensor_and_dahdi_span_alarm_raise_and_clear(db_path, tmp_path, 
         assert sum("RESOLVED" in s for s in subjects) == 2, subjects
     finally:
         wd.stop()
+
+
+def test_a_blocked_flood_source_is_an_alert_until_the_block_ends(db_path, tmp_path):
+    from appliance.watchdog.security import AuthGuard
+    db = store.open_db(db_path)
+    clock = [time.time()]
+    guard = AuthGuard(store.open_db(db_path), threshold=3, window_s=60, block_s=300,
+                      now=lambda: clock[0])
+    wd = _watchdog(db_path, tmp_path, leds_root=None, security_guard=guard)
+    try:
+        for _ in range(3):
+            guard.failure("sip", "203.0.113.5", "InvalidPassword 101")
+        wd.slow_round()
+        [alert] = [a for a in alerts.active_alerts(db) if a["check"] == "security"]
+        assert alert["subject"] == "203.0.113.5" and alert["severity"] == "warning"
+        assert "blocked until" in alert["text"]
+        clock[0] += 301                   # the block expires
+        wd.slow_round()
+        assert [a for a in alerts.active_alerts(db) if a["check"] == "security"] == []
+        [done] = alerts.alert_history(db, 0, time.time() + 1000, check="security")
+        assert done["text"] == "203.0.113.5: no longer blocked or flooding"
+    finally:
+        wd.stop()
