@@ -105,6 +105,8 @@ class Owner:
             mid = sms.ensure_modem(self.db, self.port)
             sms.update_modem(self.db, mid, state="error", last_error=str(exc))
             return EXIT_STUCK
+        if not self.configured and self._another_port_of_a_known_modem():
+            return EXIT_NOT_MODEM
         self.modem_id = sms.ensure_modem(self.db, self.port)
         sms.release_claims(self.db, self.modem_id)
         while True:
@@ -114,6 +116,20 @@ class Owner:
             except Reinit as why:
                 log.info("%s: %s; bringing the modem up again", self.port, why)
                 modem.status = gsm.Status()
+
+    def _another_port_of_a_known_modem(self) -> bool:
+        """Many USB modems show two or three AT ports; one owner per modem is enough.  A
+        port whose IMEI another live port already reports is left alone."""
+        imei = self.modem._plain("AT+CGSN")
+        if not imei:
+            return False
+        row = self.db.execute(
+            "SELECT port FROM modems WHERE imei = ? AND port != ? AND state != 'absent' "
+            "AND updated_at > ?", [imei, self.port, time.time() - 300]).fetchone()
+        if row:
+            log.info("%s: the same modem (IMEI %s) is already used on %s; leaving this port",
+                     self.port, imei, row[0])
+        return row is not None
 
     def _known(self) -> bool:
         return self.db.execute("SELECT 1 FROM modems WHERE port = ?", [self.port]).fetchone() \
@@ -211,6 +227,7 @@ class Owner:
                     self.send_due()
 
     def refresh(self) -> None:
+        self.cfg = sms.gsm_settings(self.db)     # settings changed in the meantime
         self.modem.refresh()
         self._registration_changed()
         self._write_status()
