@@ -73,7 +73,7 @@ PERSONALITIES: dict[str, dict] = {
 }
 
 # How often the random quirks bite.
-RATES = {"missing_ok": 0.25, "drop_response": 0.15, "noise": 0.3, "echo_returns": 0.05,
+RATES = {"missing_ok": 0.1, "drop_response": 0.07, "noise": 0.3, "echo_returns": 0.05,
          "bad_line_endings": 0.5}
 STATUS_URC_EVERY_S = 2.0
 CMGL_STAT = ("REC UNREAD", "REC READ", "STO UNSENT", "STO SENT", "ALL")
@@ -522,10 +522,10 @@ class ModemSim:
         if "split_writes" in self.quirks and len(data) > 1:
             i = 0
             while i < len(data):
-                n = self._rng.randint(1, 4)
+                n = self._rng.randint(1, 8)        # like USB-serial packets, but smaller
                 self._out.append((due, data[i:i + n]))
                 i += n
-                due += self._rng.uniform(0.005, 0.03)
+                due += self._rng.uniform(0.002, 0.015)
         else:
             self._out.append((due, data))
         self._last_due = due
