@@ -3,8 +3,8 @@
 The watchdog says which states are true right now ("warning", "no_network", ...); `Leds.show`
 picks the most serious one (`PRIORITY`) and sets the LEDs to its pattern: a steady light,
 the kernel's "timer" trigger (delay_on/delay_off in ms) or its "heartbeat" trigger.  The
-sysfs files are written only when the shown pattern changes, so the blink never restarts
-while nothing changed.
+sysfs files are written only when an LED's setting changes, so the blink never restarts
+while nothing changed (an LED whose write failed is tried again on the next call).
 
 Roles: "status" (green: the box works), "alarm" (red: something needs a technician) and
 "gsm" (the modem / network).  A box with fewer LEDs gets the most important signal on the
@@ -74,6 +74,7 @@ class Leds:
         self._shown = ""
         self._settings: dict[str, Setting] = {}   # LED directory -> what it shows now
         self._triggers: dict[str, set[str]] = {}  # LED directory -> triggers the kernel offers
+        self._errors: dict[str, str] = {}         # LED directory -> its last write error
 
     def _discover(self) -> dict[str, str]:
         try:
@@ -97,8 +98,7 @@ class Leds:
     def show(self, states: Iterable[str]) -> str:
         """Show the most serious of `states`; returns its pattern name."""
         name = most_serious(states)
-        if name == self._shown:
-            return name
+        # an LED whose last write failed has no setting here, so it is tried again
         for led, setting in self._plan(PATTERNS[name]).items():
             if self._settings.get(led) != setting:
                 self._apply(led, setting)
@@ -148,10 +148,16 @@ class Leds:
                 _write(path / "delay_on", str(setting[1]))
                 _write(path / "delay_off", str(setting[2]))
             self._settings[led] = wanted
+            if self._errors.pop(led, None):
+                log.info("LED %s works again", led)
         except OSError as exc:
             self._settings.pop(led, None)   # unknown state: write again next time
             self._triggers.pop(led, None)
-            log.error("LED %s: cannot set %s: %s", led, setting, exc)
+            text = f"cannot set {setting}: {exc}"
+            # once per new error: the watchdog calls show() every round
+            log.log(logging.ERROR if self._errors.get(led) != text else logging.DEBUG,
+                    "LED %s: %s", led, text)
+            self._errors[led] = text
 
 
 def _read(path: Path) -> str:
