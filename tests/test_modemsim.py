@@ -179,6 +179,18 @@ def test_pin_wrong_three_times_then_puk(make_sim):
     registered(at)
 
 
+def test_wrong_pin_tries_are_counted_by_the_sim_across_power_cycles(make_sim):
+    sim, at = make_sim(pin="1234")
+    for _ in range(2):
+        assert at.cmd('AT+CPIN="0000"')[-1] == "ERROR"
+        at.close()
+        sim.replug()
+        at = At(sim.port)
+    assert at.cmd('AT+CPIN="0000"')[-1] == "ERROR"
+    assert at.cmd("AT+CPIN?")[-2] == "+CPIN: SIM PUK"
+    at.close()
+
+
 def test_right_pin_unlocks_and_the_modem_registers(make_sim):
     _, at = make_sim(pin="1234")
     at.init()

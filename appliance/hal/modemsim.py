@@ -166,13 +166,12 @@ class ModemSim:
         return self
 
     def stop(self) -> None:
-        if self._thread is None:
-            return
-        self._call(self._unplug)
-        self._stop = True
-        self._wake()
-        self._thread.join(5)
-        self._thread = None
+        if self._thread is not None:
+            self._call(self._unplug)
+            self._stop = True
+            self._wake()
+            self._thread.join(5)
+            self._thread = None
         for fd in (self._wake_r, self._wake_w):
             try:
                 os.close(fd)
@@ -449,7 +448,6 @@ class ModemSim:
         self._sim_state = "READY" if self.pin is None else "SIM PIN"
         if getattr(self, "_puk_locked", False):
             self._sim_state = "SIM PUK"
-        self._pin_tries = 3
         self._registered = False
         self._mode = "command"
         self._inbuf = bytearray()
@@ -458,6 +456,7 @@ class ModemSim:
         self._buffered_urcs: list[str] = []
         if first:
             self._puk_locked = False
+            self._pin_tries = 3            # kept by the SIM across power cycles
             self._out: list[tuple[float, bytes]] = []
             self._writebuf = bytearray()
             self._timers: list[tuple[float, int, Callable]] = []
