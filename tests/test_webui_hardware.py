@@ -26,7 +26,7 @@ DATA = Path(__file__).resolve().parent / "data" / "dahdi" / "te410p_tdm410p"
 
 
 def snapshot(tmp_path: Path) -> dict:
-    bus = SimBus(1, {0x48: LM75(41.5), 0x49: LM75(-2.0)})
+    bus = SimBus(1, {0x48: LM75(41.5), 0x49: LM75(-2.0), 0x4B: LM75(57.0)})
     bad = LM75(30.0)
     bad.missing = True
     bus.chips[0x4A] = bad
@@ -90,6 +90,10 @@ def test_page_shows_sensors_leds_spans_alarms_and_ports(admin):
     assert "Ostrzeżenie" in body and "Czerwona miga wolno" in body           # LED pattern
     assert re.search(r"temperature \(i2c-1 0x48\).*?41\.5 °C", body, re.S)
     assert "-2.0 °C" in body
+    # status against the watchdog's limits for environment sensors (45 / 55 °C by default)
+    assert re.search(r"41\.5 °C</td>\s*<td>\s*<span class=\"severity-info\">w normie</span>"
+                     r"\s*<span class=\"muted note\">\(progi 45\.0 / 55\.0 °C\)", body)
+    assert re.search(r"57\.0 °C</td>\s*<td>\s*<span class=\"severity-critical\">krytyczny", body)
     assert "chip missing" in body                                             # 0x4a unplugged
     assert "alarm żółty" in body and "alarm niebieski (AIS)" in body          # spans 2 and 3
     assert "Wildcard TE410P (4th Gen)" in body and "kanały 97–100" in body
@@ -208,3 +212,11 @@ def test_the_page_never_touches_hardware_itself():
     called = {n.func.attr for n in ast.walk(tree)
               if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)}
     assert not called & {"apply", "write_system_conf", "scan", "read_all", "collect", "show"}
+
+
+def test_sensor_status_follows_the_limits_the_admin_set(admin, db):
+    from appliance.store import alerts
+    alerts.save_rule(db, "sensor", warning=40.0, critical=60.0)
+    body = text(admin.get("/admin/hardware/"))
+    assert re.search(r"41\.5 °C</td>\s*<td>\s*<span class=\"severity-warning\">ostrzeżenie", body)
+    assert "progi 40.0 / 60.0 °C" in body

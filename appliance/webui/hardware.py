@@ -17,7 +17,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from ..hal import dahdi as hal_dahdi
 from ..hal import leds as hal_leds
 from ..hal import status as hal_status
-from ..store import hardware
+from ..hal.sensors import Threshold
+from ..store import alerts, hardware
 from ..store.db import StoreError, transaction
 from .auth import db, role_required
 from .forms import FormError, whole_number
@@ -65,7 +66,9 @@ def _spans(status: dict | None) -> list[dict[str, Any]]:
 def index():
     status = _status()
     names = hardware.sensor_names(db())
-    readings = [dict(r, name=names.get(r["source"], "")) for r in (status or {}).get("sensors", [])]
+    limits = {r["check"]: r for r in alerts.rules(db())}
+    readings = [dict(r, name=names.get(r["source"], ""), **_level(r, limits))
+                for r in (status or {}).get("sensors", [])]
     led = (status or {}).get("leds") or ""
     return render_template("hardware.html", status=status, readings=readings, led=led,
                            led_text=LED_TEXT.get(led, ""), spans=_spans(status),
@@ -114,6 +117,19 @@ def delete_span(number: int):
     else:
         flash(_("The configuration of span {n} was removed.", n=number), "ok")
     return redirect(url_for(".index") + "#dahdi")
+
+
+def _level(reading: dict, limits: dict[str, dict]) -> dict[str, Any]:
+    """The reading against the watchdog's limits for it (Alarms page): temperatures of
+    I2C chips are "sensor", other temperatures "temperature"; no limits for the rest."""
+    if reading["kind"] != "temperature" or reading["value"] is None:
+        return {"level": "", "limits": None}
+    where = reading["source"] + reading["sensor"]
+    rule = limits.get("sensor" if "i2c-" in where else "temperature")
+    if not rule or not rule["enabled"]:
+        return {"level": "", "limits": None}
+    level = Threshold(rule["warning"], rule["critical"], 0, rule["above"]).update(reading["value"])
+    return {"level": level, "limits": (rule["warning"], rule["critical"])}
 
 
 def _kind(span: dict) -> str:
