@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from . import dahdi, sensors
 
-DEFAULT_PATH = "/run/jns/hardware.json"
+DEFAULT_PATH = "/run/jns/hardware.json"   # JNS_HARDWARE_STATUS overrides it
 STALE_S = 300     # older than this: the collecting service has stopped
 
 
@@ -30,8 +30,8 @@ def collect(*, leds: str = "", read_sensors: Callable[[], list] = sensors.read_a
             "dahdi": [dataclasses.asdict(s) for s in scan_dahdi()]}
 
 
-def write(status: dict[str, Any], path: str | os.PathLike = DEFAULT_PATH) -> None:
-    path = Path(path)
+def write(status: dict[str, Any], path: str | os.PathLike | None = None) -> None:
+    path = Path(path or default_path())
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".hardware-", dir=path.parent)
     try:
@@ -45,8 +45,14 @@ def write(status: dict[str, Any], path: str | os.PathLike = DEFAULT_PATH) -> Non
         raise
 
 
-def read(path: str | os.PathLike = DEFAULT_PATH, *, max_age: float = STALE_S) -> dict | None:
-    """The last snapshot, or None when there is none or it is older than `max_age` s."""
+def default_path() -> str:
+    return os.environ.get("JNS_HARDWARE_STATUS") or DEFAULT_PATH
+
+
+def read(path: str | os.PathLike | None = None, *, max_age: float = STALE_S) -> dict | None:
+    """The last snapshot (from `path`, else default_path()), or None when there is none or
+    it is older than `max_age` s."""
+    path = path or default_path()
     try:
         with open(path, encoding="utf-8") as fh:
             status = json.load(fh)

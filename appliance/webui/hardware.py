@@ -2,9 +2,10 @@
 with their ports and alarms, and the DAHDI configuration of each span.
 
 What the box has and how it is doing comes from the hardware snapshot the watchdog writes
-(`appliance.hal.status`; the app's HARDWARE_STATUS callable in tests, else the file
-HARDWARE_STATUS_FILE); this page never reads I2C, sysfs or DAHDI itself.  Saving a span or
-its ports is one transaction of `appliance.store.hardware` calls; the service that applies
+(`appliance.hal.status`: the app's HARDWARE_STATUS callable, else the file
+HARDWARE_STATUS_FILE, else the box's default path); this page never reads I2C, sysfs or
+DAHDI itself.  Saving a span or its ports is one transaction of `appliance.store.hardware`
+calls; the service that applies
 configuration writes system.conf, runs dahdi_cfg and reloads chan_dahdi - never this page.
 Admins change; supervisors may look.
 """
@@ -42,8 +43,8 @@ def _status() -> dict[str, Any] | None:
     provider = current_app.config.get("HARDWARE_STATUS")
     if callable(provider):
         return provider()
-    path = current_app.config.get("HARDWARE_STATUS_FILE")
-    return hal_status.read(path) if path else None
+    # the box's file (JNS_HARDWARE_STATUS, default /run/jns/hardware.json) unless configured
+    return hal_status.read(current_app.config.get("HARDWARE_STATUS_FILE"))
 
 
 def _spans(status: dict | None) -> list[dict[str, Any]]:
