@@ -5,8 +5,8 @@ What the box has and how it is doing comes from the hardware snapshot the watchd
 (`appliance.hal.status`: the app's HARDWARE_STATUS callable, else the file
 HARDWARE_STATUS_FILE, else the box's default path); this page never reads I2C, sysfs or
 DAHDI itself.  Saving a span or its ports is one transaction of `appliance.store.hardware`
-calls; the service that applies
-configuration writes system.conf, runs dahdi_cfg and reloads chan_dahdi - never this page.
+calls; the service that applies configuration writes system.conf, runs dahdi_cfg and
+reloads chan_dahdi - never this page.
 Admins change; supervisors may look.
 """
 from __future__ import annotations
