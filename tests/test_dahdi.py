@@ -238,6 +238,21 @@ def test_real_dahdi_cfg_reads_our_file_and_its_error_reaches_the_admin(db, tmp_p
     assert "DAHDI Tools Version" not in error
 
 
+def test_configure_writes_the_file_and_runs_dahdi_cfg_only_with_cards(db, tmp_path):
+    path = tmp_path / "dahdi" / "system.conf"
+    assert dahdi.configure([], path, control=tmp_path / "no-ctl") == ""
+    assert "span=" not in path.read_text()
+    configure_demo(db)
+    message = dahdi.configure(hardware.dahdi_config(db), path, control=tmp_path / "no-ctl",
+                              dahdi_cfg=str(tmp_path / "never-run"))
+    assert message.startswith("no DAHDI card on this box") and "saved" in message
+    assert "span=2,1,0,ccs,hdb3,crc4" in path.read_text()
+    ctl = tmp_path / "ctl"
+    ctl.touch()                                      # a card: dahdi_cfg runs (here: missing)
+    assert "is not installed" in dahdi.configure(hardware.dahdi_config(db), path, control=ctl,
+                                                 dahdi_cfg=str(tmp_path / "no-dahdi_cfg"))
+
+
 # -- the serial console's Status screen ------------------------------------------------------
 
 def test_console_status_lines_from_the_watchdog_snapshot(tmp_path):

@@ -45,6 +45,8 @@ ALARM_TEXT = {
     "NOTOPEN": "the span is not open (no channel in use by Asterisk)",
     "UNKNOWN": "an alarm DAHDI cannot name",
 }
+SYSTEM_CONF = "/data/jns/dahdi/system.conf"   # /etc is read-only on the box
+CONTROL_DEVICE = "/dev/dahdi/ctl"
 ANALOG_MODULES = ("FXS", "FXO")
 # module fitted -> system.conf keyword (opposite side naming, see the docstring)
 ANALOG_SIGNALLING = {"FXS": "fxoks", "FXO": "fxsks"}
@@ -331,6 +333,20 @@ def apply(path: str | os.PathLike, *, dahdi_cfg: str = "dahdi_cfg", timeout: flo
     text = "\n".join(line for line in (done.stderr + done.stdout).splitlines()
                      if line.strip() and not line.startswith(("DAHDI Tools Version", "Notice:")))
     return text or f"{dahdi_cfg} failed with exit code {done.returncode}"
+
+
+def configure(spans: list[dict[str, Any]], path: str | os.PathLike = SYSTEM_CONF, *,
+              dahdi_cfg: str = "dahdi_cfg", control: str | os.PathLike = CONTROL_DEVICE) -> str:
+    """What the applying service calls after the DAHDI configuration changed (and at boot,
+    before Asterisk starts): write system.conf, then load it with dahdi_cfg.  Returns ""
+    or the text to show the admin.  Without DAHDI on the machine the file is still written
+    (a card fitted later gets it at the next boot) and dahdi_cfg is not run."""
+    write_system_conf(spans, path)
+    if not os.path.exists(control):
+        return "" if not spans else (
+            f"no DAHDI card on this box ({os.fspath(control)} is missing): the settings are "
+            "saved and a card fitted later gets them at the next start")
+    return apply(path, dahdi_cfg=dahdi_cfg)
 
 
 # -- helpers ---------------------------------------------------------------------------------
