@@ -5,7 +5,8 @@ configuration file (system.conf) applied with dahdi_cfg.
 span with its ports and alarms.  `alarms()` reads only /proc (cheap; the watchdog polls it).
 `render_system_conf()` turns the configuration stored by `appliance.store.hardware` into
 DAHDI's system.conf; `write_system_conf()` writes it atomically (the box keeps it at
-/data/jns/dahdi/system.conf: /etc is read-only) and `apply()` runs `dahdi_cfg -c <file>`.
+/data/jns/dahdi/system.conf: /etc is read-only) and `apply()` runs `dahdi_cfg -c <file>`;
+`configure()` does both, and skips dahdi_cfg on a machine without a card.
 
 Naming trap, kept straight here and in the panel: an analog port's MODULE and its
 SIGNALLING are opposite.  An FXS module (a phone plugs in) is driven with FXO signalling
