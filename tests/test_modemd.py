@@ -277,3 +277,27 @@ def test_rate_limit_per_hour(box):
         box.wait_status(ids[1], "delivered")
         time.sleep(2)
         assert box.message(ids[2])["status"] == "queued" and len(sim.sent) == 2
+
+
+def test_undeliverable_report_fails_the_message_with_the_reason(box):
+    with ModemSim("generic", link_dir=box.dev, report_status=0x41) as sim:  # 0x41: no such number
+        box.service()
+        wait_for(lambda: (m := box.modem()) and m["state"] == "ready", message="ready")
+        oid = sms.queue_sms(box.db, "+48600100200", "Do nieistniejącego numeru")
+        msg = box.wait_status(oid, "failed")
+        assert "could not deliver" in msg["error"] and "65" in msg["error"]
+        assert len(sim.sent) == 1
+
+
+def test_configured_port_without_device_is_absent_and_a_silent_port_is_no_modem(box, tmp_path):
+    assert not os.path.exists("/dev/ttyACM97")
+    sms.add_modem(box.db, "/dev/ttyACM97", "Alarm modem")           # nothing plugged in
+    silent = ModemSim("generic", link_dir=box.dev, name="ttyUSB5", quirks=("boot_errors",),
+                      boot_s=3600)                                  # a port that never answers
+    with silent:
+        box.service()
+        wait_for(lambda: box.modem() and box.modem()["state"] == "absent"
+                 and "plug the modem in" in (box.modem()["last_error"] or ""), message="absent")
+        time.sleep(12)                     # the probe of the silent port gives up
+        assert [m["port"] for m in sms.modems(box.db)] == ["/dev/ttyACM97"]
+        assert "AT" in silent.commands

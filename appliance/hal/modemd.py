@@ -256,9 +256,11 @@ class Owner:
             self.modem.set_registration(gsm._int(args[0]))
             self._registration_changed()
             self._write_status()
-        elif name == "^RSSI" and args:
+        elif name == "^RSSI" and args:          # Huawei: every few seconds
+            before = self.modem.status.rssi
             self.modem.set_rssi(gsm._int(args[0]))
-            self._write_status()
+            if self.modem.status.rssi != before:  # write only changes (flash, CPU)
+                self._write_status()
         elif name == "RDY" or (name == "+CPIN" and args and args[0].upper() != "READY"):
             raise Reinit(f"the modem said {urc.line!r}")
         elif name in ("^SMMEMFULL",) or (name == "+CIEV" and args
@@ -450,8 +452,9 @@ class Supervisor:
             self._mark_absent(port)
 
     def _mark_absent(self, port: str) -> None:
-        row = self.db.execute("SELECT id, state FROM modems WHERE port = ?", [port]).fetchone()
-        if row and row[1] != "absent":
+        row = self.db.execute("SELECT id, state, last_error FROM modems WHERE port = ?",
+                              [port]).fetchone()
+        if row and (row[1] != "absent" or not row[2]):
             sms.update_modem(self.db, row[0], state="absent",
                              last_error=f"no device at {port}: plug the modem in or check "
                                         "the USB cable")
