@@ -216,6 +216,22 @@ def test_single_led_box_shows_alarms_on_its_only_led(tmp_path):
         k.close()
 
 
+def test_two_led_box_keeps_the_alarm_led_dark_when_all_is_well(tmp_path):
+    # no modem LED: its steady "modem fine" must not light the red alarm LED; its blink must
+    k = FakeLedKernel(tmp_path / "leds", {"board:green:status": 1, "board:red:alarm": 1})
+    try:
+        box = Box(k)
+        box.show(["ok"])
+        assert k.state("board:red:alarm") == {"trigger": "none", "brightness": 0}
+        assert k.state("board:green:status") == {"trigger": "none", "brightness": 1}
+        box.show(["no_network"])
+        assert k.state("board:red:alarm")["delay"] == (150, 850)
+        box.show(["ok"])
+        assert k.state("board:red:alarm") == {"trigger": "none", "brightness": 0}
+    finally:
+        k.close()
+
+
 def test_missing_timer_trigger_falls_back_to_steady_light(tmp_path, caplog):
     k = FakeLedKernel(tmp_path / "leds", {"red:alarm": 1, "green:status": 1},
                       triggers=("none", "default-on"))

@@ -113,7 +113,9 @@ class Leds:
             led = self.names.get(role)
             if led is None:
                 led = next((self.names[r] for r in FALLBACK.get(role, ()) if r in self.names), None)
-                if led is None or setting[0] == "off":
+                # only a signal (a blink) moves to another LED: a missing modem LED's steady
+                # "fine" must not light the red alarm LED
+                if led is None or setting[0] in ("off", "on"):
                     continue
             if led not in plan or _rank(setting) > _rank(plan[led]):
                 plan[led] = setting
