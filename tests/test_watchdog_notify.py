@@ -303,9 +303,14 @@ def test_hot_i2c_sensor_and_dahdi_span_alarm_raise_and_clear(db_path, tmp_path, 
     shutil.copy(sample / "2", proc / "2")                 # a BRI span in RED alarm
     wd = _watchdog(db_path, tmp_path, leds_root=None, dahdi_root=str(proc),
                    sensors={"buses": [1], "bus_factory": i2csim.factory(bus),
-                            "hwmon_root": tmp_path / "no-hwmon", "i2c_root": tmp_path / "no-i2c"})
+                            "hwmon_root": tmp_path / "no-hwmon", "i2c_root": tmp_path / "no-i2c"},
+                   hardware_status=tmp_path / "hardware.json")
     try:
         wd.slow_round()
+        # what the panel's hardware page and the console will show (they cannot read I2C)
+        from appliance.hal import status as hal_status
+        seen = hal_status.read(tmp_path / "hardware.json")
+        assert [(r["source"], r["value"]) for r in seen["sensors"]] == [("i2c-1:0x48", 61.0)]
         got = {a["check"]: a for a in alerts.active_alerts(db)}
         assert got["sensor"]["severity"] == "critical" and "61" in got["sensor"]["text"]
         assert got["dahdi"]["severity"] == "critical" and "RED" in got["dahdi"]["text"]

@@ -126,6 +126,7 @@ class Watchdog:
                  max_reboots_per_day: int = 3, keep_samples_days: float = 400,
                  ping: Callable[..., object] = sdnotify.notify,
                  hostname: str | None = None, smtp_timeout: float = 15.0,
+                 hardware_status: str | os.PathLike | None = None,
                  close_with: tuple = ()):
         self.db_path = os.fspath(db_path)
         self.close_with = close_with      # e.g. the AMI client made for this watchdog
@@ -139,6 +140,10 @@ class Watchdog:
         self.alarms_log = Path(alarms_log) if alarms_log else None
         self.recordings_dirs = recordings_dirs
         self.use_sensors = sensors
+        # the panel and console cannot read I2C or run dahdi_scan (no root): we write what we
+        # see to this JSON file (hal.status) for them; None = nobody reads it (tests)
+        self.hardware_status = hardware_status
+        self._hardware_written = float("-inf")
         self.dahdi_root = dahdi_root
         self.reboot = reboot
         self.reboot_log = Path(reboot_log) if reboot_log else self.data_dir / "watchdog-reboots.log"
@@ -350,7 +355,23 @@ class Watchdog:
         with self._lock:
             store_alerts.touch_open(self.db, now)
             self.notifier.show_leds(self._open_for_leds())
+        self._write_hardware_status(now)
         self._reboot_decision(now)
+
+    def _write_hardware_status(self, now: float) -> None:
+        if self.hardware_status is None or now - self._hardware_written < self.sample_s:
+            return
+        self._hardware_written = now
+        try:
+            from ..hal import status as hal_status
+            leds = self.notifier.leds.current() if self.notifier.leds is not None else ""
+            kwargs = self.use_sensors if isinstance(self.use_sensors, dict) else {}
+            from ..hal import dahdi
+            hal_status.write(hal_status.collect(
+                leds=leds, read_sensors=lambda: hal_sensors_read(**kwargs),
+                scan_dahdi=lambda: dahdi.scan(proc_root=self.dahdi_root)), self.hardware_status)
+        except Exception:
+            log.exception("writing the hardware snapshot for the panel failed")
 
     def record_samples(self, now: float | None = None) -> None:
         now = time.time() if now is None else now
@@ -537,6 +558,11 @@ class Watchdog:
         self.reboot(reason)
 
 
+def hal_sensors_read(**kwargs) -> list:
+    from ..hal import sensors
+    return sensors.read_all(**kwargs)
+
+
 def run_box(data: Path, db_path: Path, layout, *, grace_s: float = 0) -> None:
     """`python3 -m appliance.box watchdog` on the box (systemd unit jns-watchdog)."""
     from ..telephony.ami import AMIClient
@@ -554,5 +580,6 @@ def run_box(data: Path, db_path: Path, layout, *, grace_s: float = 0) -> None:
         asterisk_alive=monitors.pidfile_alive(asterisk_root / "run" / "asterisk.pid"),
         ami=ami, services=monitors.systemd_services(BOX_SERVICES), startup_grace_s=180,
         security_guard=guard, alarms_log=data / "alarms.log",
-        recordings_dirs=(asterisk_root / "spool" / "monitor", data / "archive" / "recordings"))
+        recordings_dirs=(asterisk_root / "spool" / "monitor", data / "archive" / "recordings"),
+        hardware_status=os.environ.get("JNS_HARDWARE_STATUS") or "/run/jns/hardware.json")
     wd.run()
