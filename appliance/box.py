@@ -149,7 +149,35 @@ def render_config() -> Path:
     files = render.render_files(config.snapshot(db), layout(db))
     gen = render.install(files, ASTERISK_ROOT / "etc")
     _chown_tree(ASTERISK_ROOT)
+    try:
+        configure_dahdi(db, boot=True)
+    except Exception:   # never keep Asterisk from starting over the cards
+        log.exception("configuring DAHDI failed")
     return gen
+
+
+def configure_dahdi(db, *, boot: bool = False) -> None:
+    """Load the stored DAHDI spans and ports into the kernel (system.conf + dahdi_cfg): at boot
+    before Asterisk starts, and after a save only when system.conf really changes (dahdi_cfg
+    touches live channels).  Problems are logged for the admin; Asterisk starts anyway."""
+    from .hal import dahdi
+    from .store import hardware
+    spans = hardware.dahdi_config(db)
+    path = DATA / "dahdi" / "system.conf"
+    try:
+        unchanged = path.read_text(encoding="utf-8") == dahdi.render_system_conf(spans)
+    except OSError:
+        unchanged = False
+    if unchanged and not boot:
+        return
+    problem = dahdi.configure(spans, path)
+    if problem:
+        log.warning("DAHDI: %s", problem)
+
+
+def _after_install(db) -> None:
+    _chown_tree(ASTERISK_ROOT / "etc")
+    configure_dahdi(db)   # before the applier's reloads, so chan_dahdi finds its channels
 
 
 def run_agid() -> None:
@@ -160,8 +188,9 @@ def run_agid() -> None:
     thread = agi.serve_in_thread(server)
     # panel saves reach Asterisk from here (the web layer never talks to Asterisk)
     ami = AMIClient("127.0.0.1", lay.ami_port, lay.ami_user, lay.ami_secret, name="agid").start()
-    applier = ConfigApplier(store.open_db(DB_PATH), lay, ASTERISK_ROOT / "etc", ami,
-                            after_install=lambda _gen: _chown_tree(ASTERISK_ROOT / "etc")).start()
+    applier_db = store.open_db(DB_PATH)   # its own connection: it runs in its own thread
+    applier = ConfigApplier(applier_db, lay, ASTERISK_ROOT / "etc", ami,
+                            after_install=lambda _gen: _after_install(applier_db)).start()
     sdnotify.notify("READY=1", f"STATUS=FastAGI on {lay.agi_host}:{lay.agi_port}")
     interval = sdnotify.watchdog_interval() or 10
     housekeeping_db, last_housekeeping = store.open_db(DB_PATH), float("-inf")

@@ -270,3 +270,46 @@ def test_console_status_lines_from_the_watchdog_snapshot(tmp_path):
         "   span 4 TE4/0/4 T1: not configured", "   span 5 WCTDM/1 analog: OK"]
     status.write(status.collect(read_sensors=list, scan_dahdi=list), path)
     assert system.dahdi_lines() == [" DAHDI        no cards detected"]
+
+
+class CommandLog:
+    """Stands in for the AMI client (appliance.telephony.ami): keeps the CLI commands the
+    applier would send to Asterisk."""
+
+    def __init__(self):
+        self.commands: list[str] = []
+
+    def action(self, name, **kw):
+        assert name == "Command"
+        self.commands.append(kw["Command"])
+
+
+def test_first_configured_port_loads_chan_dahdi_later_saves_only_reload_it(db, tmp_path):
+    from appliance.telephony.apply import ConfigApplier
+    ami = CommandLog()
+    applier = ConfigApplier(db, render.Layout(ami_secret="x" * 16), tmp_path / "etc", ami)
+    assert applier.apply()                      # the first generation: nothing to load yet
+    ami.commands.clear()
+    configure_demo(db)
+    assert applier.apply()
+    # a reload never loads a module modules.conf gained: it must be loaded, before reloads
+    assert ami.commands[:2] == ["module load res_smdi.so", "module load chan_dahdi.so"]
+    assert "module load" not in " ".join(ami.commands[2:])
+    ami.commands.clear()
+    hardware.save_port(db, 2, span=1, first_channel=1, channels=4, module="FXS", lang="pl")
+    assert applier.apply()
+    assert ami.commands == ["module reload chan_dahdi.so"]
+
+
+def test_box_writes_system_conf_at_boot_and_after_saves_that_change_it(db, tmp_path, monkeypatch):
+    from appliance import box
+    monkeypatch.setattr(box, "DATA", tmp_path / "data")
+    conf = tmp_path / "data" / "dahdi" / "system.conf"
+    box.configure_dahdi(db, boot=True)            # no card and nothing configured: empty file
+    assert "fxoks" not in conf.read_text()
+    configure_demo(db)
+    box.configure_dahdi(db)
+    assert "fxoks=1-2" in conf.read_text()
+    stamp = conf.stat().st_mtime_ns
+    box.configure_dahdi(db)                       # a save elsewhere: dahdi_cfg is left alone
+    assert conf.stat().st_mtime_ns == stamp

@@ -32,6 +32,12 @@ RELOADS = {
 }
 
 
+def _modules(modules_conf: str) -> list[str]:
+    """The modules a modules.conf loads, in order ("load => chan_dahdi.so" -> chan_dahdi.so)."""
+    return [line.split("=>", 1)[1].strip() for line in modules_conf.splitlines()
+            if line.startswith("load") and "=>" in line]
+
+
 def _digest(files: dict[str, str]) -> dict[str, str]:
     return {name: hashlib.sha256(text.encode()).hexdigest() for name, text in files.items()}
 
@@ -54,6 +60,13 @@ class ConfigApplier:
             return {}
         return _digest({p.name: p.read_text(encoding="utf-8") for p in current.iterdir()})
 
+    def _installed_modules(self) -> set[str]:
+        try:
+            return set(_modules((self.etc_parent / "current" / "modules.conf").read_text(
+                encoding="utf-8")))
+        except OSError:
+            return set()
+
     def in_sync(self, db) -> bool:
         """The installed files are what the database (read through `db`, the caller's own
         connection) says now."""
@@ -73,13 +86,20 @@ class ConfigApplier:
         changed = sorted(name for name in after if before.get(name) != after[name])
         if not changed:
             return False
+        old_modules = self._installed_modules()
         gen = render.install(files, self.etc_parent)
         if self.after_install:
             self.after_install(gen)
         self.applied += 1
-        commands = sorted({RELOADS.get(name, "core reload") for name in changed})
+        # a reload never loads a module modules.conf gained (chan_dahdi when the first DAHDI
+        # port is configured): load those first, in modules.conf's order
+        loads = [f"module load {m}" for m in _modules(files.get("modules.conf", ""))
+                 if m not in old_modules] if "modules.conf" in changed else []
+        commands = sorted({RELOADS.get(name, "core reload") for name in changed
+                           if name != "modules.conf"})
         if "core reload" in commands:
             commands = ["core reload"]
+        commands = loads + commands
         for command in commands:
             try:
                 self.ami.action("Command", Command=command, timeout=15)
