@@ -301,3 +301,22 @@ def test_configured_port_without_device_is_absent_and_a_silent_port_is_no_modem(
         time.sleep(12)                     # the probe of the silent port gives up
         assert [m["port"] for m in sms.modems(box.db)] == ["/dev/ttyACM97"]
         assert "AT" in silent.commands
+
+
+def test_the_modem_with_every_bad_habit_still_delivers_everything_once(box):
+    """Noise, broken line ends, missing OKs, ignored commands, echo, slowness, URCs inside
+    responses, boot errors: all at once, through the whole service."""
+    box.setting("retry_base_s", 1)
+    box.setting("status_every_s", 60)      # each refresh costs this slow modem seconds
+    with ModemSim("flaky", link_dir=box.dev, seed=7) as sim:
+        box.service()
+        wait_for(lambda: (m := box.modem()) and m["state"] == "ready", timeout=120,
+                 every=0.5, message="flaky modem ready")
+        ids = [sms.queue_sms(box.db, "+48600100200", POLISH),
+               sms.queue_sms(box.db, "+48600100201", "Krótka")]
+        sim.deliver("+48500600700", LONG, order=[2, 1, 3])
+        for oid in ids:
+            box.wait_status(oid, "delivered", timeout=180)
+        [row] = wait_for(lambda: sms.inbox(box.db), timeout=60, message="inbox")
+        assert row["text"] == LONG and row["complete"] == 1
+        assert sorted(texts(sim)) == sorted([POLISH, "Krótka"])
