@@ -112,6 +112,7 @@ def test_bad_number_is_refused_and_kept(admin, db):
                                   "text": "Test"})
     assert r.status_code == 400
     assert "12ab" in text(r) and "Test" in text(r)
+    assert "Numer telefonu to od 3 do 20 cyfr" in text(r)     # the store's reason, in Polish
     assert dump(db) == before
 
 

@@ -84,10 +84,10 @@ class ATError(GsmError):
         self.cme = self.cms = None
         text = ""
         if kind == "+CME ERROR":
-            self.cme = _int(code)
+            self.cme = int_or_none(code)
             text = CME_TEXT.get(self.cme, "") if self.cme is not None else code.strip()
         elif kind == "+CMS ERROR":
-            self.cms = _int(code)
+            self.cms = int_or_none(code)
             text = CMS_TEXT.get(self.cms, "") if self.cms is not None else code.strip()
         where = f"modem on {port}" if port else "modem"
         super().__init__(f"{where} refused {command}: {final}" + (f" ({text})" if text else ""))
@@ -98,7 +98,8 @@ class ATError(GsmError):
         return self.cms in CMS_PERMANENT
 
 
-def _int(text: str) -> int | None:
+def int_or_none(text: str) -> int | None:
+    """' 12 ' -> 12; anything else -> None."""
     try:
         return int(text.strip())
     except ValueError:
@@ -417,7 +418,7 @@ class ATChannel:
         lines = self._result(pending)
         for line in lines:
             if line.upper().startswith("+CMGS:"):
-                mr = _int(line.split(":", 1)[1].split(",")[0])
+                mr = int_or_none(line.split(":", 1)[1].split(",")[0])
                 if mr is not None:
                     return mr % 256
         raise GsmError(f"modem on {self.port} accepted the SMS without a message reference "
@@ -652,7 +653,7 @@ class Modem:
         """Registration, operator and signal (the periodic part)."""
         st = self.status
         creg = self._value("AT+CREG?", "+CREG:")
-        stat = _int(creg[1]) if len(creg) >= 2 else (_int(creg[0]) if creg else None)
+        stat = int_or_none(creg[1] if len(creg) >= 2 else creg[0]) if creg else None
         self.set_registration(stat)
         if st.registered:
             try:
@@ -663,7 +664,7 @@ class Modem:
         else:
             st.operator = None
         csq = self._value("AT+CSQ", "+CSQ:")
-        self.set_rssi(_int(csq[0]) if csq else None)
+        self.set_rssi(int_or_none(csq[0]) if csq else None)
         return st
 
     def set_registration(self, stat: int | None) -> None:
@@ -707,7 +708,7 @@ class Modem:
         out, index = [], None
         for line in lines:
             if line.upper().startswith("+CMGL:"):
-                index = _int(_fields(line.split(":", 1)[1])[0])
+                index = int_or_none(_fields(line.split(":", 1)[1])[0])
             elif index is not None and re.fullmatch(r"[0-9A-Fa-f]+", line):
                 out.append((index, decode_any(line), line))
                 index = None
@@ -719,7 +720,7 @@ class Modem:
             v = self._value("AT+CPMS?", "+CPMS:")
         except (ATError, ATTimeout):
             return None
-        return _int(v[1]) if len(v) >= 2 else None
+        return int_or_none(v[1]) if len(v) >= 2 else None
 
 
 def decode_any(raw: str) -> object:

@@ -247,18 +247,18 @@ class Owner:
     def handle_urc(self, urc: gsm.Urc) -> None:
         name, args = urc.name, urc.args
         if name in ("+CMTI", "+CDSI") and len(args) >= 2:
-            index = gsm._int(args[-1])
+            index = gsm.int_or_none(args[-1])
             if index is not None:
                 self.take_stored(index)
         elif name in ("+CDS", "+CMT") and urc.pdu:
             self.handle_message(gsm.decode_any(urc.pdu), urc.pdu)
         elif name in ("+CREG", "+CGREG", "+CEREG") and name == "+CREG" and args:
-            self.modem.set_registration(gsm._int(args[0]))
+            self.modem.set_registration(gsm.int_or_none(args[0]))
             self._registration_changed()
             self._write_status()
         elif name == "^RSSI" and args:          # Huawei: every few seconds
             before = self.modem.status.rssi
-            self.modem.set_rssi(gsm._int(args[0]))
+            self.modem.set_rssi(gsm.int_or_none(args[0]))
             if self.modem.status.rssi != before:  # write only changes (flash, CPU)
                 self._write_status()
         elif name == "RDY" or (name == "+CPIN" and args and args[0].upper() != "READY"):

@@ -26,6 +26,11 @@ OUTBOX_STATUSES = ("queued", "sending", "sent", "delivered", "failed")
 NUMBER_RE = re.compile(r"\+?[0-9]{3,20}")
 MAX_TEXT = 1600
 PIN_RE = re.compile(r"[0-9]{4,8}")
+# fixed texts, so the panel can show them in Polish (webui/i18n_gsm.py)
+NUMBER_ERROR = "phone number must be 3 to 20 digits, optionally starting with +"
+TEXT_ERROR = f"message text must be 1 to {MAX_TEXT} characters"
+PORT_ERROR = "port must be a device path like /dev/ttyUSB2 or /dev/serial/by-id/..."
+PIN_ERROR = "a SIM PIN is 4 to 8 digits"
 
 # service settings (settings table, key "gsm.<name>") and their defaults
 SETTINGS: dict[str, float] = {
@@ -66,8 +71,7 @@ def normalise_number(number: str) -> str:
     """'+48 600-100-200' -> '+48600100200'; StoreError when it is not a phone number."""
     cleaned = re.sub(r"[\s\-()]", "", number or "")
     if not NUMBER_RE.fullmatch(cleaned):
-        raise StoreError(f"phone number must be 3 to 20 digits, optionally starting with +, "
-                         f"not {number!r}")
+        raise StoreError(NUMBER_ERROR)
     return cleaned
 
 
@@ -79,8 +83,7 @@ def queue_sms(db: sqlite_utils.Database, number: str, text: str, *, purpose: str
     sends it when a modem is ready (nothing is lost while none is)."""
     number = normalise_number(number)
     if not isinstance(text, str) or not 1 <= len(text) <= MAX_TEXT:
-        raise StoreError(f"message text must be 1 to {MAX_TEXT} characters "
-                         f"(this one has {len(text or '')})")
+        raise StoreError(TEXT_ERROR)
     purpose = (purpose or "manual").strip()[:32] or "manual"
     with transaction(db):
         if modem_id is not None and db.execute("SELECT 1 FROM modems WHERE id = ?",
@@ -363,8 +366,7 @@ def add_modem(db: sqlite_utils.Database, port: str, name: str = "") -> int:
     """A port added by hand in the panel: the service probes it even when it is silent."""
     port = (port or "").strip()
     if not re.fullmatch(r"/dev/[A-Za-z0-9_./:+-]{1,200}", port) or ".." in port:
-        raise StoreError(f"port must be a device path like /dev/ttyUSB2 or "
-                         f"/dev/serial/by-id/..., not {port!r}")
+        raise StoreError(PORT_ERROR)
     with transaction(db):
         existing = db.execute("SELECT id FROM modems WHERE port = ?", [port]).fetchone()
         if existing:
@@ -408,7 +410,7 @@ def set_pin(db: sqlite_utils.Database, modem_id: int, pin: str) -> None:
     """The admin's PIN for this modem's SIM; the service enters it once."""
     pin = (pin or "").strip()
     if not PIN_RE.fullmatch(pin):
-        raise StoreError("a SIM PIN is 4 to 8 digits")
+        raise StoreError(PIN_ERROR)
     with transaction(db):
         cur = db.conn.execute("UPDATE modems SET pin = ?, pin_state = 'new' WHERE id = ?",
                               [pin, modem_id])

@@ -30,8 +30,8 @@ GSM: dict[str, str] = {
     "SMS": "SMS",
     "The modem service finds modems on the serial ports by itself and writes what it learns "
     "here. Messages are sent and received on the SMS page.":
-        "Usługa modemów sama wyszukuje modemy na portach szeregowych i zapisuje tutaj, czego się "
-        "dowie. Wiadomości wysyła się i odbiera na stronie SMS.",
+        "Usługa modemów sama wyszukuje modemy na portach szeregowych i zapisuje tutaj, "
+        "czego się dowie. Wiadomości wysyła się i odbiera na stronie SMS.",
     "Port": "Port",
     "State": "Stan",
     "Operator": "Operator",
@@ -75,16 +75,18 @@ GSM: dict[str, str] = {
     "pin:rejected": "PIN odrzucony; wprowadź właściwy",
     # SMS page
     "No GSM modem found yet: messages wait in the queue until one is ready.":
-        "Nie znaleziono jeszcze modemu GSM: wiadomości czekają w kolejce, aż któryś będzie gotowy.",
+        "Nie znaleziono jeszcze modemu GSM: wiadomości czekają w kolejce, aż któryś "
+        "będzie gotowy.",
     "New message": "Nowa wiadomość",
     "Not queued: {error}": "Nie dodano do kolejki: {error}",
     "Phone number": "Numer telefonu",
     "Text": "Treść",
-    "{chars} characters, {encoding}, {parts} part(s)": "{chars} znaków, {encoding}, części: {parts}",
+    "{chars} characters, {encoding}, {parts} part(s)":
+        "{chars} znaków, {encoding}, części: {parts}",
     "Polish letters make the whole message UCS-2: 70 characters in one part, 67 per part in a "
     "longer one (GSM 7-bit: 160 and 153).":
-        "Polskie litery sprawiają, że cała wiadomość idzie w UCS-2: 70 znaków w jednej części, "
-        "67 na część w dłuższej (GSM 7-bit: 160 i 153).",
+        "Polskie litery sprawiają, że cała wiadomość idzie w UCS-2: 70 znaków w jednej "
+        "części, 67 na część w dłuższej (GSM 7-bit: 160 i 153).",
     "Queue for sending": "Dodaj do kolejki wysyłki",
     "Count characters": "Policz znaki",
     "Message to {number} queued: {encoding}, {parts} part(s).":
@@ -112,6 +114,11 @@ GSM: dict[str, str] = {
     "From": "Od",
     "(incomplete: parts missing)": "(niekompletna: brak części)",
     "No messages received yet.": "Nie odebrano jeszcze żadnej wiadomości.",
-    # StoreError texts from appliance.store.sms
+    # StoreError texts from appliance.store.sms (must match them exactly)
     "a SIM PIN is 4 to 8 digits": "PIN karty SIM to od 4 do 8 cyfr.",
+    "phone number must be 3 to 20 digits, optionally starting with +":
+        "Numer telefonu to od 3 do 20 cyfr, opcjonalnie poprzedzonych znakiem +.",
+    "message text must be 1 to 1600 characters": "Treść wiadomości: od 1 do 1600 znaków.",
+    "port must be a device path like /dev/ttyUSB2 or /dev/serial/by-id/...":
+        "Port to ścieżka urządzenia, np. /dev/ttyUSB2 lub /dev/serial/by-id/...",
 }
