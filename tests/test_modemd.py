@@ -320,3 +320,28 @@ def test_the_modem_with_every_bad_habit_still_delivers_everything_once(box):
         [row] = wait_for(lambda: sms.inbox(box.db), timeout=60, message="inbox")
         assert row["text"] == LONG and row["complete"] == 1
         assert sorted(texts(sim)) == sorted([POLISH, "Krótka"])
+
+
+def test_message_references_wrap_at_256(box):
+    with ModemSim("generic", link_dir=box.dev, first_mr=254, send_delay_s=0.05) as sim:
+        box.service()
+        wait_for(lambda: (m := box.modem()) and m["state"] == "ready", message="ready")
+        ids = [sms.queue_sms(box.db, "+48600100200", f"mr {i}") for i in range(4)]
+        for oid in ids:
+            box.wait_status(oid, "delivered")
+        assert [s.mr for s in sim.sent] == [254, 255, 0, 1]
+        assert [sms.parts_of(box.db, oid)[0]["mr"] for oid in ids] == [254, 255, 0, 1]
+
+
+def test_report_matches_the_most_recent_part_with_that_reference(box):
+    mid = sms.ensure_modem(box.db, "/dev/ttyUSB0")
+    old, new = (sms.queue_sms(box.db, "+48600100200", t) for t in ("old", "new"))
+    for oid in (old, new):     # 256 messages apart, both got mr 7; the old report never came
+        sms.claim_next(box.db, mid)
+        [part] = sms.store_parts(box.db, oid, "gsm7", [("00AA", 7)])
+        sms.part_sending(box.db, part["id"], mid)
+        sms.part_sent(box.db, part["id"], mid, 7)
+        sms.message_sent(box.db, oid)
+        time.sleep(0.01)
+    assert sms.match_report(box.db, mid, 7, delivered=True, final=True, status=0) == new
+    assert (box.message(new)["status"], box.message(old)["status"]) == ("delivered", "sent")
