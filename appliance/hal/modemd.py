@@ -399,6 +399,7 @@ class Supervisor:
         self.children: dict[str, subprocess.Popen] = {}
         self.retry_at: dict[str, float] = {}
         self.failures: dict[str, int] = {}
+        self.started: dict[str, float] = {}
 
     def ports(self) -> dict[str, bool]:
         """port -> configured, one name per device (a by-id name wins over ttyUSBn)."""
@@ -435,6 +436,7 @@ class Supervisor:
                 [sys.executable, "-m", "appliance.hal.modemd", "--db", self.db_path,
                  "--owner", port] + (["--configured"] if configured else []),
                 preexec_fn=_die_with_parent)
+            self.started[port] = now
             log.info("%s: owner process %d started", port, self.children[port].pid)
 
     def _child_ended(self, port: str, rc: int, now: float) -> None:
@@ -444,6 +446,8 @@ class Supervisor:
         if rc == EXIT_NOT_MODEM:
             self.retry_at[port] = now + NOT_MODEM_RETRY_S
             return
+        if now - self.started.get(port, now) > 300:
+            self.failures[port] = 0          # it ran for a good while: start the back-off anew
         n = self.failures[port] = self.failures.get(port, 0) + 1
         delay = 0.0 if rc == EXIT_GONE else min(30.0, 2.0 ** min(n, 5))
         self.retry_at[port] = now + delay
