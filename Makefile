@@ -47,6 +47,7 @@ test-fast: venv
 bench: deps venv rootfs image
 	$(PY) -m bench.call_rate
 	$(PY) -m bench.boot
+	$(PY) -m bench.hal
 
 clean:
 	rm -rf build/bench build/screens var $(VENV)
