@@ -253,9 +253,10 @@ def test_anonymous_is_sent_to_login_everywhere(app, admin_client):
 
 
 @pytest.mark.parametrize("role, allowed, forbidden", [
-    ("agent", ["/", "/agent/", "/api/status"], ["/admin/", "/supervisor/"]),
-    ("supervisor", ["/", "/agent/", "/supervisor/"], ["/admin/"]),
-    ("admin", ["/", "/agent/", "/supervisor/", "/admin/"], []),
+    ("agent", ["/", "/agent/", "/api/status"], ["/admin/", "/supervisor/", "/sms/",
+                                                 "/admin/alarms/"]),
+    ("supervisor", ["/", "/agent/", "/supervisor/", "/sms/", "/admin/alarms/"], ["/admin/"]),
+    ("admin", ["/", "/agent/", "/supervisor/", "/admin/", "/sms/"], []),
 ])
 def test_role_checks(app, db, admin_client, role, allowed, forbidden):
     c = app.test_client()

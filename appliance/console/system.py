@@ -77,7 +77,7 @@ import time
 from pathlib import Path
 from typing import Mapping
 
-SERVICES = ("jns-asterisk", "jns-agid", "jns-web", "jns-watchdog")
+SERVICES = ("jns-asterisk", "jns-agid", "jns-web", "jns-watchdog", "jns-modemd")
 ASTERISK_UNIT = "jns-asterisk.service"
 NETWORK_FILE_NAME = "10-jns.network"
 DEFAULT_NETWORK = {"mode": "dhcp"}
