@@ -65,3 +65,49 @@ print("OK console")
 
 from asterisk import manager  # noqa: E402,F401  (pyst2 imports on 3.14)
 print("OK pyst2")
+
+# -- hardware, SMS and the watchdog (issue 5) with Debian's pyserial, smbus2 and psutil --
+import pathlib  # noqa: E402
+
+from appliance.hal import dahdi, gsm, i2csim, leds, pdu, sensors  # noqa: E402
+from appliance.hal.modemsim import ModemSim  # noqa: E402
+
+text = "Zażółć gęślą jaźń " * 6                   # Polish: UCS-2 in two parts
+parts = pdu.encode_submit("+48600100200", text, ref=9)
+assert len(parts) == 2 and pdu.decode(parts[0].pdu).encoding == "ucs2"
+with ModemSim("simcom", link_dir=tmp, send_delay_s=0) as sim:   # the pty needs /dev/pts
+    modem = gsm.Modem(sim.port).open()
+    try:
+        modem.init()
+        for part in parts:
+            modem.send_part(part)
+    finally:
+        modem.close()
+    sent = sim.wait_sent(2, timeout=20)
+assert pdu.join_texts([s.submit.text for s in sent]) == text
+print("OK gsm")
+
+ledroot = pathlib.Path(tmp, "leds", "board:red:alarm")
+ledroot.mkdir(parents=True)
+(ledroot / "brightness").write_text("0")
+(ledroot / "max_brightness").write_text("1")
+(ledroot / "trigger").write_text("[none] timer")
+assert leds.Leds(ledroot.parent).show(["fault"]) == "fault"
+[reading] = sensors.read_all(buses=[1], bus_factory=i2csim.factory({1: i2csim.SimBus(1, {0x48: i2csim.LM75(-5.5)})}),
+                             hwmon_root=f"{tmp}/none", i2c_root=f"{tmp}/none")
+assert reading.value == -5.5, reading
+sample = pathlib.Path(__file__).resolve().parent / "data" / "dahdi" / "tdm410p"
+[span] = dahdi.scan((sample / "dahdi_scan.txt").read_text(), proc_root=sample / "proc")
+assert span.kind == "analog" and len(span.ports) == 4, span
+print("OK hal")
+
+from appliance.store import alerts, sms  # noqa: E402
+from appliance.watchdog.service import Watchdog  # noqa: E402
+
+sms.queue_sms(db, "+48600100200", text, purpose="alert")
+wd = Watchdog(f"{tmp}/jns.db", data_dir=tmp, restarter=None, reboot=None, ping=lambda *a: None,
+              leds_root=None, sensors=False, hardware_status=f"{tmp}/hardware.json")
+wd.slow_round()
+wd.stop()
+assert alerts.rules(db) and sms.outbox(db)[0]["status"] == "queued"
+print("OK watchdog")
