@@ -73,8 +73,16 @@ def test_console_login_and_status_over_serial(box):
     assert "Asterisk     running" in screen, screen
     assert "version 22." in screen, screen
     assert "jns-agid: active" in screen and "jns-web: active" in screen, screen
+    assert "jns-watchdog: active" in screen and "jns-modemd: active" in screen, screen
     assert "Disk /data" in screen and "10.0.2.15" in screen, screen
     box.sendline("")
+    box.expect(r"Enter an option: ")
+    # the watchdog's alarms, read from the box's database by the console
+    box.sendline("a")
+    box.expect(r"Active now:", timeout=60)
+    # a box busy booting under emulation may already have a page full of load alarms
+    more = box.expect([r"Press Enter to return", r"-- more --"], timeout=60)
+    box.sendline("q" if more else "")
     box.expect(r"Enter an option: ")
 
 
