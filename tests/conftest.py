@@ -174,3 +174,30 @@ def devbox(tmp_path, agent_port):
     box.start()
     yield box
     box.stop()
+
+
+# -- the panel: shared by the page tests of modules that define their own `app` fixture --
+
+@pytest.fixture
+def db(app):
+    """The panel's database (the app's own connection for this thread)."""
+    return app.extensions["jns_db"].get()
+
+
+@pytest.fixture
+def admin(app):
+    """A client logged in as the admin who just set the first password."""
+    from tests.test_webui import do_setup
+    c = app.test_client()
+    assert do_setup(c).status_code == 302
+    return c
+
+
+def client_for(app, db, role: str):
+    """A client logged in as a new user "<role>1" with `role`."""
+    from appliance.store import users
+    from tests.test_webui import ADMIN_PW, login
+    users.create_user(db, f"{role}1", ADMIN_PW, role)
+    c = app.test_client()
+    assert login(c, f"{role}1", ADMIN_PW).status_code == 302
+    return c

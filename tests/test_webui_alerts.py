@@ -19,10 +19,11 @@ import time
 
 import pytest
 
-from appliance.store import alerts, security, users
+from appliance.store import alerts, security
 from appliance.webui import create_app
 from appliance.webui.i18n import CATALOG
-from tests.test_webui import ADMIN_PW, do_setup, login
+from tests.conftest import client_for
+from tests.test_webui import login
 from tests.test_webui_browser import PASSWORD, ROOT, page  # noqa: F401 (fixture)
 
 
@@ -36,25 +37,6 @@ def app(tmp_path):
     app = create_app(str(tmp_path / "box.db"))
     app.config["TESTING"] = True
     return app
-
-
-@pytest.fixture
-def db(app):
-    return app.extensions["jns_db"].get()
-
-
-@pytest.fixture
-def admin(app):
-    c = app.test_client()
-    assert do_setup(c).status_code == 302
-    return c
-
-
-def client_for(app, db, role: str):
-    users.create_user(db, f"{role}1", ADMIN_PW, role)
-    c = app.test_client()
-    assert login(c, f"{role}1", ADMIN_PW).status_code == 302
-    return c
 
 
 def csrf(client, path: str = "/admin/alarms/") -> str:

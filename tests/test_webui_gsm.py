@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from appliance.store import sms, users
+from appliance.store import sms
 from appliance.webui import create_app
-from tests.test_webui import ADMIN_PW, do_setup, login, text
+from tests.conftest import client_for
+from tests.test_webui import text
 from tests.test_webui_inbound import csrf, dump, english
 
 POLISH = "Zażółć gęślą jaźń – awaria centrali, prosimy o kontakt z serwisem. " * 2
@@ -23,25 +24,6 @@ def app(tmp_path):
     app = create_app(str(tmp_path / "box.db"))
     app.config["TESTING"] = True
     return app
-
-
-@pytest.fixture
-def db(app):
-    return app.extensions["jns_db"].get()
-
-
-@pytest.fixture
-def admin(app):
-    c = app.test_client()
-    assert do_setup(c).status_code == 302
-    return c
-
-
-def client_for(app, db, role: str):
-    users.create_user(db, f"{role}1", ADMIN_PW, role)
-    c = app.test_client()
-    assert login(c, f"{role}1", ADMIN_PW).status_code == 302
-    return c
 
 
 def test_modems_page_shows_what_the_service_wrote(admin, db):

@@ -17,10 +17,11 @@ import pytest
 
 from appliance.hal import dahdi, i2csim, sensors, status
 from appliance.hal.i2csim import LM75, SimBus
-from appliance.store import config, hardware, users
+from appliance.store import config, hardware
 from appliance.telephony import render
 from appliance.webui import create_app
-from tests.test_webui import ADMIN_PW, do_setup, login, text
+from tests.conftest import client_for
+from tests.test_webui import do_setup, text
 
 DATA = Path(__file__).resolve().parent / "data" / "dahdi" / "te410p_tdm410p"
 
@@ -47,25 +48,6 @@ def app(tmp_path):
     app = create_app(str(tmp_path / "box.db"), config={"HARDWARE_STATUS_FILE": str(path)})
     app.config["TESTING"] = True
     return app
-
-
-@pytest.fixture
-def db(app):
-    return app.extensions["jns_db"].get()
-
-
-@pytest.fixture
-def admin(app):
-    c = app.test_client()
-    assert do_setup(c).status_code == 302
-    return c
-
-
-def client_for(app, db, role: str):
-    users.create_user(db, f"{role}1", ADMIN_PW, role)
-    c = app.test_client()
-    assert login(c, f"{role}1", ADMIN_PW).status_code == 302
-    return c
 
 
 def csrf(client, path="/admin/hardware/") -> str:
