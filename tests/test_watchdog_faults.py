@@ -15,44 +15,21 @@ import time
 
 import pytest
 
+from appliance.hal.modemsim import ModemSim
 from appliance.store import alerts, config, db as store, sms
 from appliance.telephony.ami import AMIClient
 from appliance.telephony.chroot import _child_pid
 from appliance.watchdog.service import Watchdog
-from tests.test_leds import FakeLedKernel
 from tests.test_skeleton_call import cdr_rows, queue_log, wait_for
-from tests.test_watchdog_notify import SmtpSink
-
-try:
-    from appliance.hal.modemsim import ModemSim
-except ImportError:   # the modem simulator lands with the GSM part of issue 5
-    ModemSim = None
+# the SMTP sink and the LED tree, the same fixtures as the notification tests
+from tests.test_watchdog_notify import ALARM, GSM, STATUS, kernel, sink  # noqa: F401
 
 pytestmark = pytest.mark.asterisk
-
-STATUS, ALARM, GSM = "box:green:status", "box:red:alarm", "box:green:gsm"
-
-
-@pytest.fixture
-def sink():
-    s = SmtpSink()
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def kernel(tmp_path):
-    k = FakeLedKernel(tmp_path / "leds", {STATUS: 1, ALARM: 1, GSM: 1})
-    yield k
-    k.close()
 
 
 @pytest.fixture
 def modem(tmp_path, devbox):
-    """The modem service (jns-modemd's code) owning a simulated modem, if both exist."""
-    if ModemSim is None:
-        yield None
-        return
+    """The modem service (jns-modemd's code) owning a simulated modem."""
     dev = tmp_path / "dev"
     dev.mkdir()
     sim = ModemSim("generic", link_dir=dev).start()
@@ -152,14 +129,13 @@ def test_asterisk_killed_mid_call_is_detected_restarted_notified_and_facts_survi
         assert "RESOLVED" in subjects[1] and "Asterisk" in subjects[1], subjects
         assert "Asterisk process is not running" in mails[0].get_content()
 
-        # SMS: queued for the modem service, and sent through the modem when there is one
+        # SMS: queued for the modem service and sent through the (simulated) modem
         texts = [m for m in sms.outbox(db) if m["purpose"] == "alert"]
         assert any("CRITICAL" in m["text"] and m["number"] == "+48600100200" for m in texts)
-        if modem is not None:
-            sent = modem.wait_sent(2, timeout=60)
-            said = [s.submit.text for s in sent]
-            assert any("CRITICAL" in t and "Asterisk" in t for t in said), said
-            assert any("RESOLVED" in t for t in said), said
+        sent = modem.wait_sent(2, timeout=60)
+        said = [s.submit.text for s in sent]
+        assert any("CRITICAL" in t and "Asterisk" in t for t in said), said
+        assert any("RESOLVED" in t for t in said), said
 
         # the facts of the call finished before the crash are intact
         after = ((devbox.asterisk.log_dir / "queue_log").read_text(),

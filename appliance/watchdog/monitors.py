@@ -22,18 +22,9 @@ from .rules import Observation
 
 log = logging.getLogger("jns.watchdog")
 
-try:  # the other parts of issue 5 land independently; the watchdog runs without them
-    from ..hal import sensors as hal_sensors
-except ImportError:  # pragma: no cover - until appliance/hal/sensors.py exists
-    hal_sensors = None
-try:
-    from ..hal import dahdi as hal_dahdi
-except ImportError:  # pragma: no cover
-    hal_dahdi = None
-try:
-    from ..store import sms as store_sms
-except ImportError:  # pragma: no cover
-    store_sms = None
+from ..hal import dahdi as hal_dahdi
+from ..hal import sensors as hal_sensors
+from ..store import sms as store_sms
 
 
 @dataclass
@@ -228,8 +219,6 @@ def _disk_text(path: Path, used: float, free_mb: float) -> str:
 def sensors_probe(**kwargs) -> ProbeResult:
     """Environment sensors (hal.sensors): temperatures by sensor name."""
     res = ProbeResult()
-    if hal_sensors is None:
-        return res
     res.checked.add("sensor")
     try:
         readings = hal_sensors.read_all(**kwargs)
@@ -267,8 +256,6 @@ GSM_ADVICE = {
 
 def gsm_probe(db) -> ProbeResult:
     res = ProbeResult()
-    if store_sms is None or not hasattr(store_sms, "modems"):
-        return res
     res.checked |= {"gsm", "gsm_signal"}
     try:
         modems = store_sms.modems(db)
@@ -298,7 +285,7 @@ def gsm_probe(db) -> ProbeResult:
 
 def dahdi_probe(proc_root: str = "/proc/dahdi") -> ProbeResult:
     res = ProbeResult()
-    if hal_dahdi is None or not os.path.isdir(proc_root):
+    if not os.path.isdir(proc_root):
         return res
     res.checked.add("dahdi")
     try:

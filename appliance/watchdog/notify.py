@@ -20,21 +20,14 @@ import threading
 import time
 from typing import Any
 
+from ..hal import leds as hal_leds
 from ..store import alerts as store_alerts
+from ..store import sms as store_sms
 from ..store.alerts import SEVERITIES
 from ..store.db import StoreError
 from .rules import Transition
 
 log = logging.getLogger("jns.watchdog")
-
-try:
-    from ..store import sms as store_sms
-except ImportError:  # pragma: no cover - until the modem service lands
-    store_sms = None
-try:
-    from ..hal import leds as hal_leds
-except ImportError:  # pragma: no cover
-    hal_leds = None
 
 KIND_WORD = {"raised": "", "changed": "", "repeat": "still ", "escalated": "escalated: ",
              "resolved": "RESOLVED: "}
@@ -86,7 +79,7 @@ class Notifier:
         self.hostname = hostname or socket.gethostname()
         self.smtp_timeout = smtp_timeout
         self.leds = None
-        if hal_leds is not None and leds_root:
+        if leds_root:
             try:
                 self.leds = hal_leds.Leds(root=leds_root)
             except Exception as exc:
@@ -147,9 +140,6 @@ class Notifier:
         return f"JNS {self.hostname} {word}: {t.text} (since {at})"[:300]
 
     def _sms(self, alert_id: int, numbers: list[str], text: str) -> None:
-        if store_sms is None or not hasattr(store_sms, "queue_sms"):
-            self._note(alert_id, "SMS not sent: this firmware has no modem service")
-            return
         for number in numbers:
             try:
                 sms_id = store_sms.queue_sms(self.db, number, text, purpose="alert")
@@ -244,8 +234,6 @@ def notify_test(db, *, to_email: bool = True, to_sms: bool = True,
     if to_sms:
         if not settings["sms_to"]:
             out.append("SMS: no recipients set")
-        elif store_sms is None or not hasattr(store_sms, "queue_sms"):
-            out.append("SMS: this firmware has no modem service")
         else:
             for number in settings["sms_to"]:
                 try:

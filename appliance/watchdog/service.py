@@ -47,8 +47,12 @@ from typing import Callable
 from .. import sdnotify
 from ..store import alerts as store_alerts
 from ..store.db import open_db
+from ..hal import dahdi
+from ..hal import sensors as hal_sensors
+from ..hal import status as hal_status
 from . import monitors, rules
 from .notify import Notifier
+from .security import AuthGuard
 from .rules import AlertState, Observation, Transition
 
 log = logging.getLogger("jns.watchdog")
@@ -363,12 +367,10 @@ class Watchdog:
             return
         self._hardware_written = now
         try:
-            from ..hal import status as hal_status
             leds = self.notifier.leds.current() if self.notifier.leds is not None else ""
             kwargs = self.use_sensors if isinstance(self.use_sensors, dict) else {}
-            from ..hal import dahdi
             hal_status.write(hal_status.collect(
-                leds=leds, read_sensors=lambda: hal_sensors_read(**kwargs),
+                leds=leds, read_sensors=lambda: hal_sensors.read_all(**kwargs),
                 scan_dahdi=lambda: dahdi.scan(proc_root=self.dahdi_root)), self.hardware_status)
         except Exception:
             log.exception("writing the hardware snapshot for the panel failed")
@@ -558,22 +560,12 @@ class Watchdog:
         self.reboot(reason)
 
 
-def hal_sensors_read(**kwargs) -> list:
-    from ..hal import sensors
-    return sensors.read_all(**kwargs)
-
-
 def run_box(data: Path, db_path: Path, layout, *, grace_s: float = 0) -> None:
     """`python3 -m appliance.box watchdog` on the box (systemd unit jns-watchdog)."""
     from ..telephony.ami import AMIClient
     ami = AMIClient("127.0.0.1", layout.ami_port, layout.ami_user, layout.ami_secret,
                     name="watchdog").start()
-    guard = None
-    try:
-        from .security import AuthGuard
-        guard = AuthGuard(open_db(db_path)).attach(ami)
-    except ImportError:
-        pass
+    guard = AuthGuard(open_db(db_path)).attach(ami)
     asterisk_root = Path(layout.root)
     wd = Watchdog(
         db_path, data_dir=data,
