@@ -17,16 +17,20 @@ The machine's own state (memory, CPU, load, CPU temperature, AMI answer time) is
 fault under test: those rules are disabled, as in tests/test_watchdog_faults.py.  No alert
 is sent anywhere (no SMTP, no SMS number), so the SMS burst is only the bench's messages.
 
-1. Detection latency per fault class, `--reps` times each, min/median/max, always from the
-   moment the bench caused the fault (time.time()) to `detected_at` of the alert row the
-   watchdog wrote (so how often the bench polls the database does not matter):
+1. Detection latency per fault class, `--reps` (3) times each, min/median/max, always from
+   the moment the bench caused the fault (time.time()) to `detected_at` of the alert row the
+   watchdog wrote (the `now` its round began with), and row_seen_s: when the bench, reading
+   the database every 0.1 s, saw the row (an upper bound):
    asterisk_killed      SIGKILL to the Asterisk process (pid namespace init; the namespace
                         dies with it); polled by the fast check every 1 s.  The bench then
                         starts Asterisk again (systemd's job on the box) and waits until the
                         alert is resolved.  Runs last of the Asterisk faults: a restarted
                         Asterisk gets 90 s of AMI grace.
    ami_hung             SIGSTOP to Asterisk (the process is there, AMI does not answer);
-                        slow check every 10 s + the AMI ping timeout (3 s).  SIGCONT after.
+                        slow check every 10 s + the AMI ping timeout (3 s).  The LM75 is
+                        made hot at the same moment, to see whether the other slow checks
+                        go on meanwhile.  SIGCONT after the alert, or after 40 s without one
+                        (then recorded as not detected, and not repeated).
    sip_auth_flood       SIPp REGISTERs with a wrong password from 127.0.0.5
                         (tests/sipp/register_flood.xml, threshold+5 of them at 20/s), from
                         starting SIPp to the "security" alert (slow check), and to Asterisk
