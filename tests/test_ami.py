@@ -58,3 +58,33 @@ def test_wrong_secret_reports_a_clear_error(devbox):
         assert bad.last_error and "Authentication" in bad.last_error
     finally:
         bad.close()
+
+
+def test_hung_asterisk_is_an_error_not_a_wait_forever(devbox):
+    """SIGSTOP: Asterisk keeps its socket open and never answers.  The action must give up
+    (the watchdog's checks depend on it), and the client must be fine once Asterisk runs."""
+    import os
+    import signal
+
+    from appliance.telephony.chroot import _child_pid
+    ami = devbox.ami
+    asterisk = _child_pid(devbox.asterisk.proc.pid)
+    os.kill(asterisk, signal.SIGSTOP)
+    try:
+        result: dict = {}
+
+        def ping():
+            try:
+                result["ok"] = ami.action("Ping", timeout=2, retry=False)
+            except AMIError as exc:
+                result["err"] = str(exc)
+
+        t = threading.Thread(target=ping, daemon=True)
+        t.start()
+        t.join(timeout=30)
+        assert not t.is_alive(), "the action waited for a hung Asterisk without end"
+        assert "did not answer Ping" in result.get("err", ""), result
+    finally:
+        os.kill(asterisk, signal.SIGCONT)
+    assert ami.action("Ping", timeout=30)["Response"] == "Success"
+    assert asterisk_status(ami)["queues"][0]["name"] == "support"

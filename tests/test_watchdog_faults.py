@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -154,6 +155,46 @@ def test_asterisk_killed_mid_call_is_detected_restarted_notified_and_facts_survi
     finally:
         wd.stop()
         ami.close()
+
+
+def test_hung_asterisk_is_an_alarm_while_the_other_checks_go_on(devbox, sink, kernel, tmp_path):
+    """SIGSTOP: the process is there, its manager port accepts and never answers.  That is
+    a fault of its own (not "dead"), and it must not stall the watchdog's other checks."""
+    db = devbox.db
+    _quiet_machine_checks(db)
+    _notify_to(db, sink)
+    lay = devbox.layout
+    ami = AMIClient("127.0.0.1", lay.ami_port, lay.ami_user, lay.ami_secret,
+                    name="watchdog").start()
+    proc_dahdi = tmp_path / "proc-dahdi"
+    proc_dahdi.mkdir()
+    wd = Watchdog(devbox.db_path, data_dir=devbox.workdir,
+                  asterisk_alive=devbox.asterisk.running, ami=ami, restarter=None,
+                  reboot=None, sensors=False, dahdi_root=str(proc_dahdi),
+                  leds_root=str(kernel.root), alarms_log=tmp_path / "alarms.log",
+                  fast_s=1.0, slow_s=2.0, ping=lambda *a: None, hostname="pbx-test",
+                  ami_grace_s=3.0).start()   # the box gives a starting Asterisk 90 s
+    asterisk = _child_pid(devbox.asterisk.proc.pid)
+    try:
+        assert wait_for(lambda: wd.metrics.get("ami_rtt_ms") is not None, timeout=20)
+        os.kill(asterisk, signal.SIGSTOP)
+        # meanwhile a DAHDI span loses its line: seen although Asterisk does not answer
+        sample = Path(__file__).resolve().parent / "data" / "dahdi" / "b410p" / "proc" / "2"
+        (proc_dahdi / "2").write_text(sample.read_text())
+        assert wait_for(lambda: {a["check"] for a in alerts.active_alerts(db)}
+                        >= {"asterisk", "dahdi"}, timeout=60), alerts.active_alerts(db)
+        [hung] = [a for a in alerts.active_alerts(db) if a["check"] == "asterisk"]
+        assert "does not answer" in hung["text"], hung
+        assert wait_for(lambda: kernel.state(ALARM).get("delay") == (100, 100), timeout=10)
+    finally:
+        os.kill(asterisk, signal.SIGCONT)
+    try:
+        (proc_dahdi / "2").unlink()
+        assert wait_for(lambda: not alerts.active_alerts(db), timeout=60), \
+            alerts.active_alerts(db)
+        assert wd.restarts == 0          # a pause that ends is not a reason to restart
+    finally:
+        wd.stop()
 
 
 def test_filling_disk_warns_then_goes_critical_and_the_recordings_guard_makes_room(

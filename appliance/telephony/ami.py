@@ -12,7 +12,9 @@ It must never hold telephony policy: callers decide what to ask Asterisk.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import threading
 import time
 import uuid
@@ -21,6 +23,32 @@ from typing import Callable
 from asterisk import manager as pyst_manager
 
 log = logging.getLogger(__name__)
+
+LOGIN_TIMEOUT_S = 10.0
+
+
+@contextlib.contextmanager
+def _answer_within(mgr, seconds: float):
+    """Make pyst2's send_action, which waits for its answer forever, give up after `seconds`.
+
+    A timer feeds the manager's response queue the None that pyst2 itself uses for a closed
+    connection, so the waiting call raises ManagerSocketException.  Yields a list that holds
+    True once the timer fired: the caller must then drop that connection, because the late
+    answer (or the None, when the answer won the race) would be read as the next action's.
+    """
+    expired: list[bool] = []
+
+    def give_up() -> None:
+        expired.append(True)
+        mgr._response_queue.put(None)
+
+    timer = threading.Timer(max(0.1, seconds), give_up)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield expired
+    finally:
+        timer.cancel()
 
 EventHandler = Callable[[dict], None]
 
@@ -89,7 +117,10 @@ class AMIClient:
         mgr = pyst_manager.Manager()
         mgr.connect(self.host, self.port)
         try:
-            mgr.login(self.username, self.secret)
+            with _answer_within(mgr, LOGIN_TIMEOUT_S) as late:   # a hung Asterisk accepts
+                mgr.login(self.username, self.secret)                 # and never answers
+            if late:
+                raise ConnectionError("the login was answered too late")
         except Exception:
             try:
                 mgr.close()
@@ -107,6 +138,14 @@ class AMIClient:
         self._connected.clear()
         mgr, self._manager = self._manager, None
         if mgr is not None:
+            # Shut the socket first: pyst2's reader thread then sees the end of the stream, and
+            # close() neither sends a logoff nor joins a reader that waits on a hung Asterisk.
+            raw = getattr(getattr(mgr, "_sock", None), "_sock", None)   # makefile -> socket
+            try:
+                if raw is not None:
+                    raw.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             try:
                 # close() only, never logoff() first: that races on Python 3.14 (PLATFORM.md)
                 mgr.close()
@@ -119,9 +158,11 @@ class AMIClient:
                **headers: str) -> dict:
         """Send one action and return its response headers.
 
-        Waits up to `timeout` for a connection.  If the connection breaks after the action
-        was written, it is sent again after reconnecting only when `retry` is true: pass
-        retry=False for actions that must not run twice (Originate).
+        Waits up to `timeout` for a connection and the answer together; an Asterisk that
+        takes the action and never answers (hung: SIGSTOP, a deadlock) raises AMIError after
+        `timeout` and the connection is dropped and made again.  If the connection breaks
+        after the action was written, it is sent again after reconnecting only when `retry`
+        is true: pass retry=False for actions that must not run twice (Originate).
         """
         deadline = time.monotonic() + timeout
         while True:
@@ -129,20 +170,26 @@ class AMIClient:
                 raise AMIError(f"Asterisk manager at {self.host}:{self.port} not reachable "
                                f"({self.last_error or 'no connection'}) for action {name}")
             mgr = self._manager
-            sent = False
+            sent, late = False, []
             try:
                 with self._send_lock:
                     if mgr is None or not mgr.connected():
                         continue
                     sent = True
-                    msg = mgr.send_action({"Action": name, **headers})
+                    with _answer_within(mgr, deadline - time.monotonic()) as late:
+                        msg = mgr.send_action({"Action": name, **headers})
             except (pyst_manager.ManagerSocketException, OSError, AttributeError) as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 if self._manager is mgr:
-                    self._drop()
+                    self._drop()   # a late answer must not be taken for the next action's
+                if sent and late:
+                    raise AMIError(f"Asterisk did not answer {name} within {timeout:g} s "
+                                   "(hung or overloaded)") from exc
                 if (sent and not retry) or time.monotonic() > deadline:
                     raise AMIError(f"connection lost during {name}: {exc}") from exc
                 continue
+            if late and self._manager is mgr:
+                self._drop()   # answered just as the timer fired: its None is still queued
             response = {k: v for k, v in msg.headers.items()}
             if response.get("Response") == "Error":
                 raise AMIError(f"{name}: {response.get('Message', 'error')}")

@@ -179,6 +179,9 @@ class Watchdog:
         self._service_down: dict[str, float] = {}
         self._service_restarted: dict[str, float] = {}
         self._boot_report: tuple[str, str] | None = None
+        self._slow_progress = time.monotonic()
+        # a slow round takes a few AMI timeouts at worst; far longer means it hangs
+        self.slow_stuck_s = max(120.0, 6 * slow_s)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._slow: threading.Thread | None = None
@@ -207,6 +210,7 @@ class Watchdog:
         of their own, so a slow AMI answer never delays noticing a dead Asterisk."""
         self._boot_report = self.boot_report()
         self.ping("READY=1", "STATUS=watching")
+        self._slow_progress = time.monotonic()
         slow = self._slow = threading.Thread(target=self._slow_loop, name="watchdog-slow",
                                              daemon=True)
         slow.start()
@@ -219,7 +223,10 @@ class Watchdog:
             if not slow.is_alive():
                 log.error("the slow checks stopped; systemd restarts the watchdog")
                 break
-            if self.rebooting is None:
+            stuck = time.monotonic() - self._slow_progress > self.slow_stuck_s
+            if stuck:   # no WATCHDOG=1: systemd restarts a watchdog whose checks hang
+                self.ping(f"STATUS=checks stuck for {time.monotonic() - self._slow_progress:.0f} s")
+            elif self.rebooting is None:
                 bad = [f"{s.check}{'/' + s.subject if s.subject else ''}"
                        for s in list(self.state.values()) if s.severity != "info"]
                 self.ping("WATCHDOG=1", "STATUS=" + ("healthy" if not bad else
@@ -237,6 +244,7 @@ class Watchdog:
                     self.record_samples()
             except Exception:
                 log.exception("watchdog checks failed; next round continues")
+            self._slow_progress = time.monotonic()   # the loop goes round: not hung
             self._stop.wait(max(0.1, self.slow_s - (time.monotonic() - started)))
 
     # -- rounds ------------------------------------------------------------------------------
