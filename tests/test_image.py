@@ -81,7 +81,7 @@ def test_console_login_and_status_over_serial(box):
     box.sendline("a")
     box.expect(r"Active now:", timeout=60)
     # a box busy booting under emulation may already have a page full of load alarms
-    more = box.expect([r"Press Enter to return", r"-- more --"], timeout=60)
+    more = box.expect(r"Press Enter to return|(-- more --)", timeout=60).group(1)
     box.sendline("q" if more else "")
     box.expect(r"Enter an option: ")
 
