@@ -304,6 +304,10 @@ class ATChannel:
                 return
             if pending is not None and pending.final is None:
                 pending.lines.append(line)
+                if pending.prefix is None and re.search(r"[A-Za-z0-9]{2}", line):
+                    # an identity answer (AT+CGMM: "EC25") whose OK may never come
+                    pending.info_at = time.monotonic()
+                    self._cond.notify_all()
                 return
             log.debug("modem on %s: stray line %r", self.port, line)
 
@@ -339,7 +343,8 @@ class ATChannel:
         """Send `command`, wait for its final result; return its information lines.
 
         `prefix` (e.g. "+CSQ:") marks the expected answer line: when it came but the final
-        OK never does (a quirk of some modems), the answer is taken after `grace` s.
+        OK never does (a quirk of some modems), the answer is taken after `grace` s.  Without
+        a prefix any answer line counts (identity commands answer a bare "EC25").
         Raises ATError, ATTimeout or ModemGone.
         """
         with self._lock:

@@ -45,7 +45,7 @@ QUIRKS = (
     "noise",             # garbage bytes between responses
     "bad_line_endings",  # \n only, \r only, doubled line ends
     "split_writes",      # responses and the "> " prompt dribble out in small chunks
-    "slow",              # every response takes about a second
+    "slow",              # responses take about a second (every one; the flaky modem now and then)
     "drop_response",     # a command is sometimes ignored: no response at all
     "urc_midresponse",   # URCs land between a response's lines and its final OK
     "status_urcs",       # ^RSSI / ^MODE / ^BOOT / ^DSFLOWRPT every few seconds (Huawei)
@@ -68,8 +68,10 @@ PERSONALITIES: dict[str, dict] = {
     "huawei": dict(quirks=("slow", "status_urcs"), manufacturer="huawei", model="E173",
                    revision="11.126.85.00.209", response_delay=0.05, index_base=0,
                    storage="ME", boot_urcs=("^BOOT:20952837,0,0,0,72", "^MODE:3,2")),
+    # slow now and then rather than always: its other habits cost timeouts enough
     "flaky": dict(quirks=NASTY, manufacturer="JNS", model="ModemSim flaky", revision="0.9",
-                  response_delay=0.02, index_base=1, storage="SM", boot_urcs=("RDY",)),
+                  response_delay=0.02, index_base=1, storage="SM", boot_urcs=("RDY",),
+                  slow_rate=0.3),
 }
 
 # How often the random quirks bite.
@@ -551,7 +553,7 @@ class ModemSim:
 
     def _delay(self) -> float:
         delay = self.profile["response_delay"]
-        if "slow" in self.quirks:
+        if "slow" in self.quirks and self._rng.random() < self.profile.get("slow_rate", 1.0):
             delay += self._rng.uniform(0.6, 1.2)
         return delay
 
