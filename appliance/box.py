@@ -139,7 +139,12 @@ def _chown_tree(path: Path, user: str = "asterisk") -> None:
         shutil.chown(path, user, user)
         for root, dirs, files in os.walk(path):
             for name in dirs + files:
-                shutil.chown(os.path.join(root, name), user, user)
+                try:
+                    shutil.chown(os.path.join(root, name), user, user)
+                except FileNotFoundError:
+                    # the applier in jns-agid may be swapping a generation at this moment
+                    # (its temporary .current-<pid> link is renamed away): nothing to own
+                    pass
     except (LookupError, PermissionError) as exc:   # no such user off the box
         log.debug("chown %s skipped: %s", path, exc)
 
