@@ -39,7 +39,7 @@ run-host: deps venv rootfs
 	$(PY) -m appliance.devbox
 
 test: deps venv rootfs image
-	$(PY) -m pytest -q -n 2 --dist loadgroup
+	$(PY) -m pytest -q
 
 test-fast: venv
 	$(PY) -m pytest -q -m "not asterisk and not browser and not image"

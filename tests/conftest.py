@@ -154,18 +154,6 @@ class Sipp:
             proc.wait(timeout=5)
 
 
-# The modem tests mostly wait on a simulated serial line (a slow modem, timeouts), so with
-# `pytest -n 2 --dist loadgroup` (make test) they run beside everything else, which keeps
-# its one-after-another order on the other worker: calls and timings stay as they were.
-PARALLEL_FILES = {"test_gsm_driver.py", "test_modemd.py", "test_modemsim.py", "test_pdu.py"}
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        group = "modems" if item.path.name in PARALLEL_FILES else "serial"
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
 @pytest.fixture
 def sipp(tmp_path):
     s = Sipp(tmp_path / "sipp")
