@@ -77,6 +77,8 @@ import time
 from pathlib import Path
 from typing import Mapping
 
+from ..atomic import atomic_write, fsync_dir
+
 SERVICES = ("jns-asterisk", "jns-agid", "jns-web", "jns-watchdog", "jns-modemd")
 ASTERISK_UNIT = "jns-asterisk.service"
 NETWORK_FILE_NAME = "10-jns.network"
@@ -278,42 +280,6 @@ def valid_host(text: str) -> bool:
         return True
     except ValueError:
         return bool(_HOSTNAME.match(text))
-
-
-def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write a temp file beside `path`, fsync, rename over it, fsync the directory."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with _suppress():
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    with _suppress():
-        dfd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-
-
-class _suppress:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        return exc_type is not None and issubclass(exc_type, OSError)
 
 
 def tail_lines(path: Path, count: int, max_bytes: int = 512 * 1024) -> list[str] | None:
@@ -591,7 +557,7 @@ class System:
                 self.settings.network_json.unlink()
             except FileNotFoundError:
                 pass
-            _fsync_dir(self.settings.network_json.parent)
+            fsync_dir(self.settings.network_json.parent)
         else:
             atomic_write(self.settings.network_json, raw, 0o644)
 

@@ -23,9 +23,10 @@ import dataclasses
 import os
 import re
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable
+
+from ..atomic import atomic_write
 
 # dahdi_scan's alarm abbreviations -> the names /proc/dahdi and the panel use
 SCAN_ALARMS = {"RED": "RED", "YEL": "YELLOW", "BLU": "BLUE", "LFA": "LFA", "LMFA": "LMFA",
@@ -297,25 +298,7 @@ def write_system_conf(spans: list[dict[str, Any]], path: str | os.PathLike,
                       zone: str = "pl") -> Path:
     """Write system.conf atomically (temp file + fsync + rename); returns the path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = render_system_conf(spans, zone)
-    fd, tmp = tempfile.mkstemp(prefix=".system.conf-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    dirfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dirfd)
-    finally:
-        os.close(dirfd)
+    atomic_write(path, render_system_conf(spans, zone).encode("ascii"))
     return path
 
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 import time
-from pathlib import Path
 from typing import Any, Callable
 
+from ..atomic import atomic_write
 from . import dahdi, sensors
 
 DEFAULT_PATH = "/run/jns/hardware.json"   # JNS_HARDWARE_STATUS overrides it
@@ -31,18 +30,7 @@ def collect(*, leds: str = "", read_sensors: Callable[[], list] = sensors.read_a
 
 
 def write(status: dict[str, Any], path: str | os.PathLike | None = None) -> None:
-    path = Path(path or default_path())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".hardware-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(status, fh, ensure_ascii=False)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path or default_path(), json.dumps(status, ensure_ascii=False).encode())
 
 
 def default_path() -> str:
