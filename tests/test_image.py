@@ -64,7 +64,13 @@ def test_console_login_and_status_over_serial(box):
     deadline = time.monotonic() + BOOT_TIMEOUT
     while True:
         box.sendline("1")
-        screen = box.expect(r"Press Enter to return", timeout=180).string
+        screen = ""
+        while True:   # the status may run over one screen page
+            m = box.expect(r"Press Enter to return|(-- more --)", timeout=180)
+            screen += m.string
+            if not m.group(1):
+                break
+            box.sendline("")
         if "version 22." in screen or time.monotonic() > deadline:
             break
         box.sendline("")

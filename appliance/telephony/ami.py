@@ -139,7 +139,10 @@ class AMIClient:
         mgr, self._manager = self._manager, None
         if mgr is not None:
             # Shut the socket first: pyst2's reader thread then sees the end of the stream, and
-            # close() neither sends a logoff nor joins a reader that waits on a hung Asterisk.
+            # close() neither sends a logoff (its connected flag is cleared: a logoff on the
+            # dead socket would raise out of close() half-way, and the Manager's __del__ would
+            # later try to join its own thread) nor waits on a hung Asterisk.
+            mgr._connected.clear()
             raw = getattr(getattr(mgr, "_sock", None), "_sock", None)   # makefile -> socket
             try:
                 if raw is not None:
