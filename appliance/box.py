@@ -86,7 +86,8 @@ def _grow_data_partition(mountpoint: str = "/data") -> None:
     sys_disk = sys_part.resolve().parent
     disk = f"/dev/{sys_disk.name}"
     disk_bytes = int((sys_disk / "size").read_text()) * 512
-    end = (int((sys_part / "start").read_text()) + int((sys_part / "size").read_text())) * 512
+    start_b = int((sys_part / "start").read_text()) * 512
+    end = start_b + int((sys_part / "size").read_text()) * 512
     if disk_bytes - end < 64 * 2**20:
         return
     for attempt in range(5):
@@ -97,16 +98,33 @@ def _grow_data_partition(mountpoint: str = "/data") -> None:
                            input=", +\n", text=True, check=True, capture_output=True)
             subprocess.run(["partx", "-u", "--nr", partn, disk], check=True,
                            capture_output=True, text=True)
+            # resize2fs takes the size the kernel knows: wait until it knows the new one,
+            # or resize2fs does nothing and says so with success
+            _wait_for(lambda: int((sys_part / "size").read_text()) * 512 > end - start_b,
+                      "the kernel to see the grown partition")
             subprocess.run(["resize2fs", part], check=True, capture_output=True, text=True)
+            st = os.statvfs(mountpoint)
+            if st.f_blocks * st.f_frsize < (end - start_b) + 64 * 2**20:
+                raise subprocess.CalledProcessError(0, "resize2fs", stderr=(
+                    f"the file system still has {st.f_blocks * st.f_frsize >> 20} MiB"))
             break
         except subprocess.CalledProcessError as exc:
-            log.warning("growing %s, attempt %d: %s: %s", part, attempt + 1, exc.cmd[0],
-                        (exc.stderr or "").strip())
+            log.warning("growing %s, attempt %d: %s: %s", part, attempt + 1, exc.cmd[0]
+                        if isinstance(exc.cmd, list) else exc.cmd, (exc.stderr or "").strip())
             if attempt == 4:
                 raise
             subprocess.run(["udevadm", "settle", "--timeout=10"], check=False)
             time.sleep(1 + attempt)
     log.info("data partition %s grown to the end of %s", part, disk)
+
+
+def _wait_for(ready, what: str, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            raise subprocess.CalledProcessError(0, "partx", stderr=f"waited {timeout:g} s "
+                                                f"for {what}")
+        time.sleep(0.2)
 
 
 def _https_certificate() -> None:
