@@ -24,7 +24,7 @@ from appliance.webui import create_app
 from appliance.webui.i18n import CATALOG
 from tests.conftest import client_for
 from tests.test_webui import login
-from tests.test_webui_browser import PASSWORD, ROOT, page  # noqa: F401 (fixture)
+from tests.test_webui_browser import PASSWORD, ROOT, page, running_panel  # noqa: F401 (fixture)
 
 
 def text(response) -> str:
@@ -333,36 +333,9 @@ def test_every_check_title_and_keyword_has_polish():
 @pytest.fixture
 def panel(tmp_path):
     """The real panel (gunicorn, appliance.webui.wsgi) on its own database, no Asterisk."""
-    import os
-    import subprocess
-    import sys
-    import urllib.request
-
-    from appliance.devbox import free_port
     db_path = tmp_path / "web.db"
-    port = free_port()
-    log = open(tmp_path / "gunicorn.log", "w+")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-         "--threads", "4", "--chdir", str(ROOT), "appliance.webui.wsgi:app"],
-        env={**os.environ, "JNS_DB": str(db_path), "PYTHONPATH": str(ROOT)},
-        stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                urllib.request.urlopen(url + "/static/panel.css", timeout=2).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    pytest.fail(f"gunicorn did not start:\n{log.read()}")
-                time.sleep(0.2)
+    with running_panel({"JNS_DB": str(db_path)}, tmp_path / "gunicorn.log") as url:
         yield url, db_path
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.mark.browser

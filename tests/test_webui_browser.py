@@ -8,6 +8,7 @@ of the dashboard goes to build/screens/dashboard.png for a human to look at.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -34,17 +35,16 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 SCREENSHOT = ROOT / "build" / "screens" / "dashboard.png"
 PASSWORD = "browser-test-password"
 
-@pytest.fixture
-def server(tmp_path, devbox):
-    """Base URL of the real panel (gunicorn, appliance.webui.wsgi) on 127.0.0.1, wired to the
-    real Asterisk of `devbox` over AMI, exactly as `make run` wires it."""
+@contextlib.contextmanager
+def running_panel(env: dict, log_path: Path):
+    """The real panel (gunicorn, appliance.webui.wsgi) on a free 127.0.0.1 port; yields its
+    base URL once it serves its stylesheet, stops it afterwards."""
     port = free_port()
-    env = {**os.environ, **devbox.web_env(), "PYTHONPATH": str(ROOT)}
-    log = open(tmp_path / "gunicorn.log", "w+")
+    log = open(log_path, "w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
          "--threads", "4", "--chdir", str(ROOT), "appliance.webui.wsgi:app"],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
+        env={**os.environ, **env, "PYTHONPATH": str(ROOT)}, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 20
@@ -66,6 +66,14 @@ def server(tmp_path, devbox):
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture
+def server(tmp_path, devbox):
+    """Base URL of the real panel wired to the real Asterisk of `devbox` over AMI, exactly
+    as `make run` wires it."""
+    with running_panel(devbox.web_env(), tmp_path / "gunicorn.log") as url:
+        yield url
 
 
 @pytest.fixture
