@@ -59,12 +59,16 @@ def _insert(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> int:
 
 
 def add_agent(db: sqlite_utils.Database, extension: str, name: str, *, contact: str | None = None,
-              dtmf_mode: str = "rfc4733") -> int:
-    """Create an agent with its SIP endpoint; the SIP secret is generated on this box."""
+              dtmf_mode: str = "rfc4733", login: bool = True) -> int:
+    """Create an agent with its SIP endpoint; the SIP secret is generated on this box.
+
+    `login`: the agent logs in to its queues at the desk (True) or is always in them and
+    cannot log out (False: a static queue member).
+    """
     with transaction(db):
         return _insert(db, "agents", {
             "extension": extension, "name": name, "secret": secrets.token_urlsafe(18),
-            "contact": contact, "dtmf_mode": dtmf_mode})
+            "contact": contact, "dtmf_mode": dtmf_mode, "login": 1 if login else 0})
 
 
 def set_agent_contact(db: sqlite_utils.Database, extension: str, contact: str | None) -> None:
@@ -671,7 +675,8 @@ def seed_demo(db: sqlite_utils.Database, agent_contacts: dict[str, str] | None =
     contacts = agent_contacts or {}
     with transaction(db):
         for ext, name in (("101", "Agent 101"), ("102", "Agent 102")):
-            add_agent(db, ext, name, contact=contacts.get(ext), dtmf_mode="auto")
+            # static: the demo answers calls without anyone logging in
+            add_agent(db, ext, name, contact=contacts.get(ext), dtmf_mode="auto", login=False)
         add_queue(db, "support", "Support", members=["101", "102"], strategy="rrmemory")
         save_menu(db, "main", "hello-world", {"1": ("queue", "support"), "0": ("operator", "")},
                   fallback=("queue", "support"), title="Main menu")

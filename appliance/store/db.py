@@ -443,6 +443,50 @@ MIGRATION_3_SECURITY = """
 """
 MIGRATIONS.append(MIGRATION_3_GSM + MIGRATION_3_HAL + MIGRATION_3_WATCHDOG + MIGRATION_3_SECURITY)
 
+# 4: the live call center (issue 6): desk logins, pause reasons, login history and the
+# audit of supervision and operator actions.  Unreleased while issue 6 is open.
+MIGRATION_4_LIVE = """
+    -- 1: the agent logs in at the desk (dynamic queue member); 0: always in the assigned
+    -- queues (static member in queues.conf, cannot log out).  Agents that existed before
+    -- this step answered without a login, so they stay static.
+    ALTER TABLE agents ADD COLUMN login INTEGER NOT NULL DEFAULT 1 CHECK (login IN (0, 1));
+    UPDATE agents SET login = 0;
+    -- why an agent takes a break; the code goes to Asterisk's queue_log (PAUSE ... reason)
+    CREATE TABLE pause_reasons (
+        code TEXT PRIMARY KEY CHECK (code GLOB '[a-z0-9_-]*' AND length(code) BETWEEN 1 AND 20),
+        title TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 40),
+        position INTEGER NOT NULL DEFAULT 0,
+        active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1))
+    );
+    INSERT INTO pause_reasons (code, title, position) VALUES
+        ('break', 'Przerwa', 1), ('lunch', 'Lunch', 2), ('training', 'Szkolenie', 3),
+        ('backoffice', 'Praca biurowa', 4);
+    -- one row per desk login to one queue (written by jns-calld from Asterisk's events);
+    -- logout_at NULL while the agent is logged in
+    CREATE TABLE agent_sessions (
+        id INTEGER PRIMARY KEY,
+        agent TEXT NOT NULL,            -- agent extension
+        queue TEXT NOT NULL,
+        login_at REAL NOT NULL,
+        logout_at REAL
+    );
+    CREATE INDEX agent_sessions_agent ON agent_sessions(agent, login_at);
+    -- every supervision and operator action (listen, whisper, barge, transfer, pick up ...),
+    -- refused ones too (result: 'ok' or the reason it was refused)
+    CREATE TABLE live_audit (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        username TEXT NOT NULL,
+        action TEXT NOT NULL,
+        call TEXT NOT NULL DEFAULT '',
+        channel TEXT NOT NULL DEFAULT '',
+        target TEXT NOT NULL DEFAULT '',
+        result TEXT NOT NULL DEFAULT 'ok'
+    );
+    CREATE INDEX live_audit_at ON live_audit(at);
+"""
+MIGRATIONS.append(MIGRATION_4_LIVE)
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

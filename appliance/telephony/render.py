@@ -68,6 +68,7 @@ class Layout:
     sounds_dir: str = "/usr/share/asterisk"
     modules_dir: str = "/usr/lib/x86_64-linux-gnu/asterisk/modules"
     trusted_carrier_hosts: tuple[str, ...] = ()  # extra IPs treated as a carrier (demo/tests)
+    calld_port: int = 5040                    # jns-calld's local HTTP API (127.0.0.1)
 
     @property
     def etc(self) -> str:
