@@ -67,6 +67,8 @@ class AMIClient:
         self._stop = threading.Event()
         self._send_lock = threading.Lock()
         self._handlers: dict[str, list[EventHandler]] = {}
+        self._connect_handlers: list[Callable[[], None]] = []
+        self._waits: dict[str, tuple[str, list[dict], threading.Event]] = {}
         self._lists: dict[str, tuple[str, list[dict], threading.Event]] = {}
         self._lists_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -133,6 +135,17 @@ class AMIClient:
         self.last_error = None
         self._connected.set()
         log.info("AMI connected to %s:%s", self.host, self.port)
+        for handler in list(self._connect_handlers):
+            # a thread of its own: the handler may send actions, which this thread (or
+            # pyst2's reader) must not wait on
+            threading.Thread(target=self._run_connect_handler, args=(handler,),
+                             name=f"ami-{self.name}-onconnect", daemon=True).start()
+
+    def _run_connect_handler(self, handler: Callable[[], None]) -> None:
+        try:
+            handler()
+        except Exception:
+            log.exception("AMI on-connect handler failed")
 
     def _drop(self) -> None:
         self._connected.clear()
@@ -215,7 +228,36 @@ class AMIClient:
             with self._lists_lock:
                 self._lists.pop(action_id, None)
 
+    def action_wait(self, name: str, wait_event: str, *, timeout: float = 30.0,
+                    **headers: str) -> tuple[dict, dict]:
+        """Send an action and wait for the event that reports its outcome.
+
+        Returns (response, the first `wait_event` carrying this action's ActionID), e.g.
+        Originate Async=true and its OriginateResponse.  Raises AMIError when Asterisk
+        refuses the action or the event does not come within `timeout`.  Never retried
+        after a broken connection: such actions (Originate) must not run twice.
+        """
+        action_id = f"{self.name}-{uuid.uuid4().hex[:12]}"
+        done = threading.Event()
+        found: list[dict] = []
+        with self._lists_lock:
+            self._waits[action_id] = (wait_event, found, done)
+        try:
+            deadline = time.monotonic() + timeout
+            response = self.action(name, timeout=timeout, retry=False, ActionID=action_id,
+                                   **headers)
+            if not done.wait(max(0.0, deadline - time.monotonic())):
+                raise AMIError(f"{name}: no {wait_event} within {timeout:g} s")
+            return response, found[0]
+        finally:
+            with self._lists_lock:
+                self._waits.pop(action_id, None)
+
     # -- events ------------------------------------------------------------------------
+
+    def on_connect(self, handler: Callable[[], None]) -> None:
+        """Call handler() after every (re)connection, in a thread of its own (to resync)."""
+        self._connect_handlers.append(handler)
 
     def on_event(self, name: str, handler: EventHandler) -> None:
         """Call handler(headers) for every event `name` ('*' = all), across reconnects."""
@@ -228,6 +270,12 @@ class AMIClient:
         if action_id:
             with self._lists_lock:
                 pending = self._lists.get(action_id)
+                waiting = self._waits.get(action_id)
+            if waiting and name == waiting[0]:
+                wanted, found, done = waiting
+                if not found:
+                    found.append(headers)
+                done.set()
             if pending:
                 complete_event, events, done = pending
                 if name == complete_event:
