@@ -209,7 +209,32 @@ class AMIClient:
             response = {k: v for k, v in msg.headers.items()}
             if response.get("Response") == "Error":
                 raise AMIError(f"{name}: {response.get('Message', 'error')}")
+            if msg.data and response.get("ActionID"):
+                self._swallowed_list(response["ActionID"], msg.data)
             return response
+
+    def _swallowed_list(self, action_id: str, data: str) -> None:
+        """pyst2 reads the answer to an action whose message says "... status will follow"
+        (QueueStatus, Status) up to the closing *StatusComplete event as one message: the
+        events end up as text in the response's data.  Hand them to the event list waiting
+        for this ActionID as if they had come one by one."""
+        with self._lists_lock:
+            pending = self._lists.get(action_id)
+        if not pending:
+            return
+        complete_event, events, done = pending
+        for block in data.replace("\r\n", "\n").split("\n\n"):
+            headers: dict[str, str] = {}
+            for line in block.split("\n"):
+                key, sep, value = line.partition(":")
+                if sep:
+                    headers[key.strip()] = value.strip()
+            if not headers.get("Event") or headers.get("ActionID", action_id) != action_id:
+                continue
+            if headers["Event"] == complete_event:
+                done.set()
+            else:
+                events.append(headers)
 
     def action_list(self, name: str, complete_event: str, *, timeout: float = 10.0,
                     **headers: str) -> tuple[dict, list[dict]]:
