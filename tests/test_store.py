@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from appliance.store import config, db as store, users
+from appliance.store import config, db as store, live, users
 
 
 def test_new_database_is_migrated_and_in_wal_mode(tmp_path):
@@ -174,3 +174,87 @@ def test_inbound_settings_are_checked_before_any_is_saved(tmp_path):
         config.save_settings(db, rec_mode="list", rec_numbers="4860\n<script>")
     config.save_settings(db, rec_mode="list", rec_numbers="4860\n48221234567")
     assert config.record_numbers_match(config.settings(db), "48601112223")
+
+
+# -- the live call center (migration 4, store.live) ------------------------------------
+
+def test_agents_from_before_desk_logins_stay_always_logged_in(tmp_path):
+    """Migration 4 on a box with agents: they answered without a login before, so they
+    stay static; agents added afterwards log in at the desk unless told otherwise."""
+    path = tmp_path / "jns.db"
+    conn = sqlite3.connect(path)
+    for version, script in enumerate(store.MIGRATIONS[:3]):
+        for statement in store._split_sql(script):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version={version + 1}")
+    conn.execute("INSERT INTO agents (extension, name, secret) VALUES ('201', 'Ola', 's')")
+    conn.commit()
+    conn.close()
+    db = store.open_db(path)
+    config.add_agent(db, "202", "Jan")
+    config.add_agent(db, "203", "Ewa", login=False)
+    assert dict(db.execute("SELECT extension, login FROM agents").fetchall()) == {
+        "201": 0, "202": 1, "203": 0}
+    fresh = store.open_db(tmp_path / "demo.db")
+    config.seed_demo(fresh)
+    assert dict(fresh.execute("SELECT extension, login FROM agents").fetchall()) == {
+        "101": 0, "102": 0}
+
+
+def test_pause_reasons_are_seeded_checked_and_ordered(tmp_path):
+    db = store.open_db(tmp_path / "jns.db")
+    assert [(r["code"], r["title"]) for r in live.pause_reasons(db)] == [
+        ("break", "Przerwa"), ("lunch", "Lunch"), ("training", "Szkolenie"),
+        ("backoffice", "Praca biurowa")]
+    for code, title, message in (("Coffee!", "Kawa", "lowercase letters"),
+                                 ("x" * 21, "Kawa", "1-20"), ("coffee", "", "1-40"),
+                                 ("coffee", "k" * 41, "1-40")):
+        with pytest.raises(store.StoreError, match=message):
+            live.save_pause_reason(db, code, title)
+    live.save_pause_reason(db, "coffee", "Kawa", position=0)
+    live.save_pause_reason(db, "lunch", "Obiad", position=2, active=False)
+    assert [r["code"] for r in live.pause_reasons(db)] == ["coffee", "break", "training",
+                                                           "backoffice"]
+    assert {r["code"]: r["title"] for r in live.pause_reasons(db, active_only=False)}[
+        "lunch"] == "Obiad"
+    live.delete_pause_reason(db, "coffee")
+    with pytest.raises(store.StoreError, match="no pause reason with code 'coffee'"):
+        live.delete_pause_reason(db, "coffee")
+
+
+def test_login_history_and_audit(tmp_path):
+    db = store.open_db(tmp_path / "jns.db")
+    config.seed_demo(db)
+    live.session_started(db, "101", "support", 100.0)
+    live.session_started(db, "101", "support", 105.0)   # repeated event: one session
+    live.session_ended(db, "101", "support", 160.0)
+    live.session_ended(db, "102", "support", 170.0)     # login unseen: still a last logout
+    live.session_started(db, "101", "support", 200.0)
+    assert live.last_sessions(db) == {
+        "101": {"last_login": 200.0, "last_logout": 160.0},
+        "102": {"last_login": 170.0, "last_logout": 170.0}}
+    assert db.execute("SELECT count(*) FROM agent_sessions WHERE agent = '101'").fetchone()[0] == 2
+    assert live.assigned_queues(db, "101") == ["support"]
+    assert live.assigned_queues(db, "999") == []
+    live.audit(db, "sup1", "spy", call="1.1", channel="PJSIP/101-1", target="listen")
+    live.audit(db, "sup1", "spy", call="1.2", result="your phone is not registered")
+    log = live.audit_log(db)
+    assert [(r["call"], r["result"]) for r in log] == [
+        ("1.2", "your phone is not registered"), ("1.1", "ok")]
+    assert log[1]["channel"] == "PJSIP/101-1" and log[1]["target"] == "listen"
+
+
+def test_users_of_every_role_link_their_own_phone_one_user_per_extension(tmp_path):
+    db = store.open_db(tmp_path / "jns.db")
+    config.seed_demo(db)
+    sup = users.create_user(db, "sup1", "a-long-password", "supervisor", agent="102")
+    users.create_user(db, "root1", "a-long-password", "admin", agent="101")
+    assert live.phone_of(db, "sup1") == "102" and live.phone_of(db, "root1") == "101"
+    assert live.agent_user(db) == {"101": "root1", "102": "sup1"}
+    with pytest.raises(store.StoreError, match="already linked"):
+        users.create_user(db, "ag1", "a-long-password", "agent", agent="102")
+    assert users.find_user(db, "ag1") is None
+    users.update_user(db, sup, role="supervisor", lang="pl", agent=None)
+    assert live.phone_of(db, "sup1") is None
+    users.create_user(db, "ag1", "a-long-password", "agent", agent="102")
+    assert live.agent_user(db) == {"101": "root1", "102": "ag1"}

@@ -96,14 +96,14 @@ def test_agent_made_on_the_page_sees_only_own_recordings(app, admin_client, db, 
     assert edit(c, db, "anna", "agent", agent="102").status_code == 302
     assert shown_recordings(anna) == {recs["u2"]}
     assert anna.get(f"/recordings/{recs['u1']}/play").status_code == 404
-    # no link: nothing; supervisor: everything (a supervisor keeps no agent link)
+    # no link: nothing; supervisor: everything, and the link stays as their own phone
     assert edit(c, db, "anna", "agent").status_code == 302
     assert shown_recordings(anna) == set()
     assert "nie jest powiązane" in text(anna.get("/recordings/"))
     assert edit(c, db, "anna", "supervisor", agent="101").status_code == 302
     assert shown_recordings(anna) == set(recs.values())
     assert users.find_user(db, "anna")["role"] == "supervisor"
-    assert {u["username"]: u["agent"] for u in users.list_users(db)}["anna"] is None
+    assert {u["username"]: u["agent"] for u in users.list_users(db)}["anna"] == "101"
     assert anna.get("/admin/users/").status_code == 403
 
 

@@ -5,8 +5,10 @@ Shared by the web panel (login, first-start setup, the users page) and the seria
 `needs_setup()` stays true until someone sets the first admin's password on the box.
 
 Every change is one transaction and refuses bad input with a StoreError saying what to do;
-the box always keeps at least one admin.  An agent user may be linked to one agent
-extension (users.agent_id): the panel then shows that agent's recordings to them.  No
+the box always keeps at least one admin.  A user of any role may be linked to one
+extension (users.agent_id), one user per extension: for an agent user it is their desk
+(the panel shows that agent's recordings to them), for a supervisor or an admin their own
+phone (listen, whisper and barge in ring it; the operator picks calls up on it).  No
 function here returns a password hash except `authenticate`'s own check, and none logs one.
 """
 from __future__ import annotations
@@ -42,7 +44,8 @@ def needs_setup(db: sqlite_utils.Database) -> bool:
 
 def create_user(db: sqlite_utils.Database, username: str, password: str, role: str,
                 lang: str = "pl", agent: str | None = None) -> int:
-    """A new user; `agent` (an agent extension) links an agent user to that agent."""
+    """A new user; `agent` (an extension) links the user to that extension: an agent's
+    desk, a supervisor's or admin's own phone."""
     _check_role(role)
     _check_lang(lang)
     username = username.strip()
@@ -106,10 +109,9 @@ def list_users(db: sqlite_utils.Database) -> list[dict]:
 
 def update_user(db: sqlite_utils.Database, user_id: int, *, role: str, lang: str,
                 agent: str | None = None) -> None:
-    """Change a user's role, language and linked agent (an extension, or None).
+    """Change a user's role, language and linked extension (or None: no link).
 
-    Only agent users keep a link: any other role clears it.  Refused when it would leave
-    the box without an admin.
+    Refused when it would leave the box without an admin.
     """
     _check_role(role)
     _check_lang(lang)
@@ -176,10 +178,10 @@ def _admins(db: sqlite_utils.Database) -> int:
 
 
 def _link_agent(db: sqlite_utils.Database, user_id: int, role: str, agent: str | None) -> None:
-    """Link an agent user to the agent with extension `agent` (None or "": no link); inside
-    the caller's transaction.  Other roles are never linked."""
+    """Link a user of any role to the extension `agent` (None or "": no link); inside the
+    caller's transaction.  One user per extension."""
     agent_id = None
-    if role == "agent" and agent:
+    if agent:
         row = db.execute("SELECT id FROM agents WHERE extension = ?", [agent]).fetchone()
         if row is None:
             raise StoreError(NO_AGENT)

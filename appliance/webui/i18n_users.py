@@ -18,6 +18,13 @@ USERS: dict[str, str] = {
     "Linked agent": "Powiązany agent",
     "Linked agent (agent users only)": "Powiązany agent (tylko dla roli agenta)",
     "not linked": "bez powiązania",
+    "Linked extension": "Powiązany numer wewnętrzny",
+    "For agents: their desk. For supervisors: their own phone (listen, whisper, barge).":
+        "Dla agentów: ich stanowisko. Dla koordynatorów: ich własny telefon (podsłuch, "
+        "podpowiadanie, włączenie się do rozmowy).",
+    "One user per extension. The box always keeps at least one administrator.":
+        "Jeden użytkownik na numer wewnętrzny. Urządzenie zawsze zachowuje co najmniej "
+        "jednego administratora.",
     "linked to {user}": "powiązany z {user}",
     "you": "to Ty",
     "New user": "Nowy użytkownik",
