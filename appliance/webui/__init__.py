@@ -27,6 +27,8 @@ from . import (accounts, admin, agent, auth, blacklist, callers, dashboard, gsm,
                prompts, queues, recordings, schedules, settings, supervisor)
 from . import alerts
 from . import hardware
+from . import queue_alarms
+from . import livefeed, operator, pauses
 from .forms import UPLOAD_MAX_BYTES
 from .i18n import current_lang, gettext
 
@@ -70,6 +72,9 @@ def create_app(db_path: str, status_provider: Callable[[], dict] | None = None,
         app.register_blueprint(module.bp)
     app.register_blueprint(gsm.sms_bp)   # /sms/ (gsm.bp is /admin/modems/)
     app.register_blueprint(hardware.bp)   # /admin/hardware/: sensors, LEDs, DAHDI
+    app.register_blueprint(queue_alarms.bp)   # /supervisor/alarms/: call-center alarms
+    for module in (livefeed, operator, pauses):   # /live/events, /operator/, pause reasons
+        app.register_blueprint(module.bp)
     app.jinja_env.globals.update(_=gettext, current_lang=current_lang,
                                  admin_pages=admin.PAGES, admin_areas=admin.AREAS)
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True

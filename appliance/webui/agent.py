@@ -1,19 +1,118 @@
-"""Agent area `/agent/`: placeholder until the live-state service exists.
+"""Agent desk `/agent/` (AG-1, AG-2, AG-3).
 
-The agent panel (pause, log in to queues, current call) will go through the live-state
-service, never AMI directly.  Open to every logged-in role.
+The signed-in user's own extension (users.agent_id; agents, and supervisors or admins with
+a linked phone): log in to the queues (assigned ones preselected) and log out (not for a
+static agent: always logged in), pause with a reason from the admin's list and unpause,
+the current call (caller number, DID, queue, wait, talk) with the customer card of the CRM
+hook, click to call, and today's own numbers.  Everything shown is filtered to the user's
+own extension (livefeed.AgentView); every change goes through jns-calld
+(LiveClient.action), which refuses with a message the page shows.  Never speaks AMI.
+
+CRM hook: `CARD_PROVIDERS` holds callables(number) -> dict | None (title -> value); the
+first one that knows the caller gives the card.  None are registered yet.
 """
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from typing import Callable
 
-from .auth import role_required
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+
+from ..store import live as store_live
+from .auth import db, role_required
+from .livefeed import AgentView, act, page_context
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
+
+NOT_LINKED = ("Your user is not linked to a phone extension; an admin links it on the Users "
+              "page.")
+CARD_PROVIDERS: list[Callable[[str], dict | None]] = []
+
+
+def customer_card(number: str) -> dict | None:
+    """The first card a CRM provider gives for the caller's number, or None."""
+    for provider in CARD_PROVIDERS:
+        card = provider(number)
+        if card:
+            return card
+    return None
+
+
+def my_phone() -> str | None:
+    return store_live.phone_of(db(), g.user["username"])
 
 
 @bp.route("/")
 @role_required("admin", "supervisor", "agent")
 def index():
-    return render_template("placeholder.html", title="Agent panel",
-                           message="The agent panel comes with the live-state service.")
+    phone = my_phone()
+    if not phone:
+        return render_template("agent_desk.html", phone=None, snap=None, error=None)
+    context = page_context()
+    assigned = store_live.assigned_queues(db(), phone)
+    snap = context["snap"]
+    if snap:
+        context["snap"] = AgentView(phone, assigned).snapshot(snap)
+    me = (context["snap"] or {}).get("agents", {}).get(phone)
+    calls = list(((context["snap"] or {}).get("calls") or {}).items())
+    cards = {cid: customer_card(c.get("caller") or "") for cid, c in calls}
+    return render_template("agent_desk.html", phone=phone, me=me, assigned=assigned,
+                           reasons=store_live.pause_reasons(db()), cards=cards,
+                           crm=bool(CARD_PROVIDERS), **context)
+
+
+def _back():
+    return redirect(url_for("agent.index"))
+
+
+def _linked_or_back() -> str | None:
+    phone = my_phone()
+    if not phone:
+        flash(NOT_LINKED, "error")
+    return phone
+
+
+@bp.route("/login", methods=["POST"])
+@role_required("admin", "supervisor", "agent")
+def login():
+    phone = _linked_or_back()
+    if phone:
+        chosen = request.form.getlist("queue")
+        act("login", "You are logged in.", agent=phone, queues=chosen or None)
+    return _back()
+
+
+@bp.route("/logout", methods=["POST"])
+@role_required("admin", "supervisor", "agent")
+def logout():
+    phone = _linked_or_back()
+    if phone:
+        act("logout", "You are logged out of the queues.", agent=phone)
+    return _back()
+
+
+@bp.route("/pause", methods=["POST"])
+@role_required("admin", "supervisor", "agent")
+def pause():
+    phone = _linked_or_back()
+    if phone:
+        act("pause", "You are paused.", agent=phone, reason=request.form.get("reason", ""))
+    return _back()
+
+
+@bp.route("/unpause", methods=["POST"])
+@role_required("admin", "supervisor", "agent")
+def unpause():
+    phone = _linked_or_back()
+    if phone:
+        act("unpause", "You are ready for calls again.", agent=phone)
+    return _back()
+
+
+@bp.route("/dial", methods=["POST"])
+@role_required("admin", "supervisor", "agent")
+def dial():
+    phone = _linked_or_back()
+    if phone:
+        act("dial", "Your phone rings; pick it up to call the number.", agent=phone,
+            number=request.form.get("number", "").strip())
+    return _back()

@@ -21,6 +21,8 @@ from .i18n_users import USERS
 from .i18n_gsm import GSM, GSM_ENGLISH
 from .i18n_hardware import HARDWARE, HARDWARE_ENGLISH
 from .i18n_alerts import ALERTS, ALERTS_ENGLISH
+from .i18n_queue_alarms import QUEUE_ALARMS
+from .i18n_live import LIVE, LIVE_ENGLISH
 
 LANGS = ("pl", "en")
 DEFAULT_LANG = "pl"
@@ -165,6 +167,9 @@ CATALOG.update(HARDWARE)  # the hardware page (i18n_hardware.py)
 ENGLISH.update(HARDWARE_ENGLISH)
 CATALOG.update(ALERTS)   # the alarms and security pages (i18n_alerts.py)
 ENGLISH.update(ALERTS_ENGLISH)
+CATALOG.update(QUEUE_ALARMS)  # the call-center alarms page (i18n_queue_alarms.py)
+CATALOG.update(LIVE)     # the live pages: wallboard, desk, operator (i18n_live.py)
+ENGLISH.update(LIVE_ENGLISH)
 
 
 def current_lang() -> str:
