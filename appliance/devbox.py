@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     box.start()
     watchdog = box.start_watchdog()
     env = dict(os.environ, **box.web_env())
-    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "4",
+    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "64",
                             "--bind", f"127.0.0.1:{args.http_port}", "appliance.webui.wsgi:app"],
                            env=env)
     here = Path(__file__).resolve().parents[1]
