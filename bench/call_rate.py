@@ -248,7 +248,8 @@ def make_box(workdir: Path, agent_port: int, agents: int, menu_timeout_s: int) -
     box.asterisk.layout = box.layout
     exts = [str(3001 + i) for i in range(agents)]
     for ext in exts:
-        config.add_agent(box.db, ext, f"Bench {ext}", contact=contact(ext), dtmf_mode="auto")
+        config.add_agent(box.db, ext, f"Bench {ext}", contact=contact(ext), dtmf_mode="auto",
+                         login=False)
     config.set_queue_members(box.db, "support", ["101", "102", *exts])
     # three menu levels (sub-menus first: save_menu checks that every key leads somewhere)
     fallback = ("queue", "support")

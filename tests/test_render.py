@@ -78,3 +78,53 @@ def test_install_killed_at_random_points_leaves_a_complete_generation(tmp_path):
         assert len(gens) == 1, f"mixed generations: {gens}"
         g = gens.pop().split()[1]
         assert all(t.rstrip().endswith(f"end {g}") for t in texts), "a file is cut short"
+
+
+def test_desk_login_agents_are_not_static_queue_members_and_logins_persist(tmp_path):
+    db, _ = snap(tmp_path)
+    config.add_agent(db, "103", "Ola Desk")                  # logs in at the desk
+    config.add_agent(db, "104", "Jan Always", login=False)   # always in its queues
+    config.set_queue_members(db, "support", ["101", "103", "104"])
+    conf = render.render_files(config.snapshot(db), render.Layout(ami_secret="x"))["queues.conf"]
+    assert "persistentmembers = yes" in conf
+    members = [line for line in conf.splitlines() if line.startswith("member =>")]
+    assert members == ["member => PJSIP/101,0,Agent 101,PJSIP/101",
+                       "member => PJSIP/104,0,Jan Always,PJSIP/104"]
+
+
+def _context(text: str, name: str) -> str:
+    return text.split(f"[{name}]\n")[1].split("\n\n")[0]
+
+
+def test_live_call_center_dialplan_parking_and_conferences(tmp_path):
+    db, _ = snap(tmp_path)
+    layout = render.Layout(ami_secret="x")
+    files = render.render_files(config.snapshot(db), layout)
+    ext = files["extensions.conf"]
+    assert "res_parking.so" in files["modules.conf"] and "app_confbridge.so" in files["modules.conf"]
+    # click to call: the agent's own caller ID restored, then extensions / parked calls;
+    # without a trunk an outside number ends politely instead of entering the IVR as inbound
+    call = _context(ext, "jns-agent-call")
+    assert "Set(CALLERID(all)=${JNS_AGENT_CID})" in call
+    route = _context(ext, "jns-agent-route")
+    assert "exten => 102,1,Goto(jns-extension,102,1)" in route
+    assert "exten => 701,1,Goto(parkedcalls,701,1)" in route
+    assert "jns-outbound" not in route and "exten => _[+0-9]!,1,Goto(jns-hangup,s,1)" in route
+    config.add_trunk(db, "carrier", "192.0.2.1")
+    route = _context(render.render_files(config.snapshot(db), layout)["extensions.conf"],
+                     "jns-agent-route")
+    assert "exten => _+X.,1,Goto(jns-outbound,${EXTEN},1)" in route
+    # the operator's conference rooms use our bridge and user profiles
+    conf = _context(ext, "jns-conference")
+    assert "exten => _op-.,1,Answer()" in conf and "ConfBridge(${EXTEN},jns-operator,jns-member)" in conf
+    assert "[jns-operator]\ntype = bridge" in files["confbridge.conf"]
+    assert "[jns-member]\ntype = user" in files["confbridge.conf"]
+    # parking: spaces 701-720, music, and an unanswered parked call goes to the operator
+    # destination (the demo's: queue support)
+    park = files["res_parking.conf"]
+    assert "parkpos = 701-720" in park and "context = parkedcalls" in park
+    assert "parkedmusicclass = default" in park
+    assert "comebacktoorigin = no" in park and "comebackcontext = jns-park-timeout" in park
+    assert "exten => s,1,Goto(jns-queue,support,1)" in _context(ext, "jns-park-timeout")
+    # agents' phones reach the parked calls too
+    assert "include => parkedcalls" in _context(ext, "from-internal")

@@ -8,6 +8,12 @@ Asterisk's own directory points at that symlink; nobody edits the files by hand.
 Dialplan contract with the FastAGI IVR (appliance.telephony.agi): the IVR sets JNS_ACTION
 (queue | extension | menu | hangup) and JNS_TARGET; the dialplan routes on them and falls
 back to the menu's fallback destination when the AGI server cannot be reached.
+
+Contract with the call actions (appliance.telephony.actions): click to call originates the
+agent's phone into `jns-agent-call` (JNS_AGENT_CID restores the agent's own caller ID);
+operator conferences are ConfBridge rooms `op-<n>` in `jns-conference`; parked calls wait
+on spaces PARK_FIRST..PARK_LAST (res_parking, context `parkedcalls`) and come back to the
+operator destination when nobody picks them up.
 """
 from __future__ import annotations
 
@@ -18,6 +24,12 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+
+# Call parking (res_parking): the operator parks a caller on a space, anyone dials it to
+# pick the call up; after PARK_TIMEOUT_S the caller comes back to the operator destination.
+PARK_EXTEN = "700"
+PARK_FIRST, PARK_LAST = 701, 720
+PARK_TIMEOUT_S = 120
 
 # Modules the call center uses.  autoload=no keeps RSS and start-up small on the box and
 # keeps the log free of complaints from modules nobody configured.
@@ -37,7 +49,7 @@ res_format_attr_opus chan_pjsip chan_bridge_media
 codec_ulaw codec_alaw codec_gsm codec_a_mu codec_resample
 format_gsm format_wav format_wav_gsm format_pcm format_sln
 app_dial app_queue app_mixmonitor app_playback app_read app_confbridge app_chanspy app_stack
-app_verbose app_echo app_senddtmf app_exec app_record app_transfer app_originate
+app_verbose app_echo app_senddtmf app_exec app_record app_transfer app_originate res_parking
 app_voicemail app_playtones app_waituntil app_dtmfstore app_system app_chanisavail app_userevent
 bridge_simple bridge_native_rtp bridge_softmix bridge_holding bridge_builtin_features
 bridge_builtin_interval_features
@@ -217,7 +229,8 @@ def _extensions_conf(snap: dict, lay: Layout) -> str:
     out += ["exten => _*77X.,1,Answer()",
             f" same => n,{_agi(lay, 'record-prompt', '${EXTEN:3}')}",
             " same => n,Hangup()"]
-    out += ["include => jns-inbound", ""]
+    out += ["include => parkedcalls", "include => jns-inbound", ""]
+    out += _live_contexts(snap)
     # Every inbound call: the route service decides (blacklist first, then caller rules,
     # opening hours, language, VIP, recording) before the call is answered.  Without an
     # answer from it the dialled number's route as rendered here still takes the call.
@@ -370,6 +383,38 @@ def _extensions_conf(snap: dict, lay: Layout) -> str:
     return "\n".join(out)
 
 
+def _live_contexts(snap: dict) -> list[str]:
+    """Dialplan for the live call center's actions (appliance.telephony.actions)."""
+    agents = [a["extension"] for a in snap["agents"]]
+    operator = _destination("operator", "", snap)
+    out = [
+        "; click to call: the agent's phone answered (it showed the number); now the number,",
+        "; shown to the other side as the agent (JNS_AGENT_CID, set by the Originate)",
+        "[jns-agent-call]",
+        'exten => _[+0-9]!,1,ExecIf($["${JNS_AGENT_CID}" != ""]?Set(CALLERID(all)=${JNS_AGENT_CID}))',
+        " same => n,Goto(jns-agent-route,${EXTEN},1)",
+        "", "[jns-agent-route]",
+        *[f"exten => {ext},1,Goto(jns-extension,{ext},1)" for ext in agents],
+        *([f"exten => {n},1,Goto(parkedcalls,{n},1)" for n in range(PARK_FIRST, PARK_LAST + 1)]),
+    ]
+    if snap["trunks"]:
+        out += ["exten => _00X.,1,Goto(jns-outbound,${EXTEN:2},1)",
+                "exten => _+X.,1,Goto(jns-outbound,${EXTEN},1)"]
+    out += [
+        "exten => _[+0-9]!,1,Goto(jns-hangup,s,1)",
+        "", "; the operator's conferences: one ConfBridge room per conference (op-1, op-2 ...)",
+        "[jns-conference]",
+        "exten => _op-.,1,Answer()",
+        " same => n,ConfBridge(${EXTEN},jns-operator,jns-member)",
+        " same => n,Hangup()",
+        "", "; a parked call nobody picked up comes back to the operator",
+        "[jns-park-timeout]",
+        f"exten => _[0-9A-Za-z].,1,Goto({operator})",
+        f"exten => s,1,Goto({operator})", "",
+    ]
+    return out
+
+
 def _default_destination(snap: dict) -> str:
     """Where unrouted calls go: the first IVR menu, else the first queue, else goodbye."""
     if snap["menus"]:
@@ -381,7 +426,9 @@ def _default_destination(snap: dict) -> str:
 
 def _queues_conf(snap: dict, lay: Layout) -> str:
     agents = {a["extension"]: a for a in snap["agents"]}
-    sections = [("general", [("persistentmembers", "no"), ("autofill", "yes"),
+    # persistentmembers: desk logins (dynamic members) survive an Asterisk restart; Asterisk
+    # keeps them in its astdb
+    sections = [("general", [("persistentmembers", "yes"), ("autofill", "yes"),
                              ("log_membername_as_agent", "yes"), ("shared_lastcall", "yes"),
                              ("monitor-type", None)])]
     text = _ini(sections)
@@ -403,6 +450,8 @@ def _queues_conf(snap: dict, lay: Layout) -> str:
                  ("reportholdtime", "no"), ("setinterfacevar", "yes"), ("setqueueentryvar", "yes")]
         text += _ini([(q["name"], items)])
         for ext in q["members"]:
+            if agents[ext].get("login", 0):
+                continue   # logs in at the desk: a dynamic member (appliance.telephony.actions)
             name = agents[ext]["name"]
             penalty = q.get("penalties", {}).get(ext, 0)
             text = text.rstrip("\n") + f"\nmember => PJSIP/{ext},{penalty},{name},PJSIP/{ext}\n\n"
@@ -498,8 +547,21 @@ def _simple_files(lay: Layout) -> dict[str, str]:
                                    ("loguserfield", "yes"), ("accountlogs", "no")])]),
         "rtp.conf": _ini([("general", [("rtpstart", lay.rtp_start), ("rtpend", lay.rtp_end),
                                        ("strictrtp", "yes")])]),
-        "confbridge.conf": _ini([("general", []), ("default_user", [("type", "user")]),
-                                 ("default_bridge", [("type", "bridge")])]),
+        "confbridge.conf": _ini([
+            ("general", []), ("default_user", [("type", "user")]),
+            ("default_bridge", [("type", "bridge")]),
+            # the operator's conferences: callers, agents and the operator in one room
+            ("jns-operator", [("type", "bridge"), ("max_members", 20),
+                              ("record_conference", "no")]),
+            ("jns-member", [("type", "user"), ("quiet", "yes"), ("announce_only_user", "no"),
+                            ("announce_user_count", "no"), ("music_on_hold_when_empty", "yes"),
+                            ("dsp_drop_silence", "yes")])]),
+        "res_parking.conf": _ini([
+            ("general", [("parkeddynamic", "no")]),
+            ("default", [("parkext", PARK_EXTEN), ("parkpos", f"{PARK_FIRST}-{PARK_LAST}"),
+                         ("context", "parkedcalls"), ("parkingtime", PARK_TIMEOUT_S),
+                         ("parkedmusicclass", "default"), ("findslot", "first"),
+                         ("comebacktoorigin", "no"), ("comebackcontext", "jns-park-timeout")])]),
         "indications.conf": _ini([("general", [("country", "pl")]),
                                   ("pl", [("description", "Poland"), ("ringcadence", "1000,4000"),
                                           ("dial", "425"), ("busy", "425/500,0/500"),
