@@ -7,6 +7,17 @@ episode of one fault (`check` + `subject`, e.g. disk of /data, trunk "provider")
 raised, may change severity, is repeated/escalated, and is resolved; `since` is when the
 fault was seen (or started, when known), so detection latency stays observable.
 
+Call-center checks (SUP-3: queue_agents, queue_waiting, queue_longest_wait,
+queue_service_level, agent_paused) have `"owner": "calld"`: jns-calld evaluates them on
+its live picture (appliance.telephony.queue_alarms) and the watchdog leaves them alone.
+A supervisor may give one queue its own rule for a queue check: an override, stored in
+alert_rules under the id "<check>:<queue>" (`save_rule(db, "queue_waiting:support", ...)`,
+`overrides(db)`, `delete_override(db, check, queue)`); `rule_book(db)` gives the checks'
+rules and the overrides in one dict for watchdog.rules.evaluate, which prefers an
+override over the all-queues rule.  An override is a complete rule (levels, hysteresis,
+repeat, escalation, channels) that starts as a copy of the all-queues rule; it is kept
+while its queue exists (a deleted queue's override is not shown or used).
+
 This module never sends anything and never talks to Asterisk; it never returns the SMTP
 password.
 """
@@ -57,7 +68,31 @@ CHECKS: dict[str, dict[str, Any]] = {
                 "above": True, "severity": "critical"},
     "reboot": {"title": "Restart by the hardware watchdog", "unit": "", "warning": None,
                "critical": None, "above": True, "severity": "warning"},
+    # the call center (SUP-3), evaluated by jns-calld (owner) on its live picture; "rule":
+    # this check's own defaults where the box-wide ones (_RULE_DEFAULTS) do not fit.
+    # Counts of people take no hysteresis: 2 agents after 1 is a real change, and a margin
+    # of 1 would keep a 2-agent queue in alarm after the pause ends.
+    "queue_agents": {"title": "Agents answering in a queue", "unit": "", "warning": 1.0,
+                     "critical": 0.0, "above": False, "owner": "calld", "subject": "queue",
+                     "rule": {"hysteresis": 0.0, "repeat_min": 30}},
+    "queue_waiting": {"title": "Callers waiting in a queue", "unit": "", "warning": 3.0,
+                      "critical": 10.0, "above": True, "owner": "calld", "subject": "queue",
+                      "rule": {"hysteresis": 1.0, "repeat_min": 15}},
+    "queue_longest_wait": {"title": "Longest wait in a queue", "unit": "s", "warning": 60.0,
+                           "critical": 180.0, "above": True, "owner": "calld",
+                           "subject": "queue", "rule": {"hysteresis": 10.0, "repeat_min": 15}},
+    "queue_service_level": {"title": "Service level of a queue today", "unit": "%",
+                            "warning": 80.0, "critical": 60.0, "above": False,
+                            "owner": "calld", "subject": "queue",
+                            "rule": {"hysteresis": 2.0, "repeat_min": 60}},
+    "agent_paused": {"title": "Agent paused for long", "unit": "s", "warning": 900.0,
+                     "critical": 1800.0, "above": True, "owner": "calld", "subject": "agent",
+                     "rule": {"hysteresis": 0.0, "repeat_min": 30}},
 }
+# the checks jns-calld evaluates (the watchdog neither evaluates, resumes nor resolves them)
+CALLD_CHECKS = tuple(c for c, meta in CHECKS.items() if meta.get("owner") == "calld")
+# the checks whose subject is a queue: only these take per-queue overrides
+QUEUE_CHECKS = tuple(c for c in CALLD_CHECKS if CHECKS[c].get("subject") == "queue")
 
 _RULE_DEFAULTS = {"enabled": True, "hysteresis": 2.0, "repeat_min": 60, "escalate_min": 0,
                   "notify_sms": True, "notify_email": True, "notify_led": True,
@@ -82,38 +117,105 @@ def _severity_rank(severity: str) -> int:
 # -- rules -------------------------------------------------------------------------------
 
 def rules(db: sqlite_utils.Database) -> list[dict]:
-    """One rule per check: the admin's values over the defaults."""
+    """One rule per check: the admin's values over the defaults (no per-queue overrides:
+    see `overrides` and `rule_book`)."""
     saved = {r["check_id"]: r for r in _rows(db, "SELECT * FROM alert_rules")}
     out = []
     for check, meta in CHECKS.items():
         rule = {"check": check, "title": meta["title"], "unit": meta["unit"],
                 "above": meta["above"], "severity": meta.get("severity"),
-                "warning": meta["warning"], "critical": meta["critical"], **_RULE_DEFAULTS}
+                "warning": meta["warning"], "critical": meta["critical"], **_RULE_DEFAULTS,
+                **meta.get("rule", {})}
         if check in saved:
-            row = saved[check]
-            for field in _RULE_FIELDS:
-                if field in ("warning", "critical") and meta[field] is None:
-                    continue
-                rule[field] = bool(row[field]) if field in _BOOL_FIELDS else row[field]
+            _apply_row(rule, saved[check], meta)
         out.append(rule)
     return out
 
 
+def _apply_row(rule: dict, row: dict, meta: dict) -> None:
+    for field in _RULE_FIELDS:
+        if field in ("warning", "critical") and meta[field] is None:
+            continue
+        rule[field] = bool(row[field]) if field in _BOOL_FIELDS else row[field]
+
+
+def overrides(db: sqlite_utils.Database) -> list[dict]:
+    """The per-queue rules of queue checks, by check then queue.  Each is a whole rule
+    like `rules()` gives, with "check" = "<check>:<queue>", "base" = the check and
+    "queue" = the queue's name; overrides of queues that no longer exist are left out."""
+    queues = {r[0] for r in db.execute("SELECT name FROM queues")}
+    base = {r["check"]: r for r in rules(db)}
+    out = []
+    for row in _rows(db, "SELECT * FROM alert_rules WHERE check_id LIKE '%:%' "
+                         "ORDER BY check_id"):
+        check, _, queue = row["check_id"].partition(":")
+        if check not in QUEUE_CHECKS or queue not in queues:
+            continue
+        rule = {**base[check], "check": row["check_id"], "base": check, "queue": queue}
+        _apply_row(rule, row, CHECKS[check])
+        out.append(rule)
+    out.sort(key=lambda r: (QUEUE_CHECKS.index(r["base"]), r["queue"]))
+    return out
+
+
+def rule_book(db: sqlite_utils.Database) -> dict[str, dict]:
+    """Every rule by id, for watchdog.rules.evaluate: "<check>" and "<check>:<queue>"."""
+    book = {r["check"]: r for r in rules(db)}
+    book.update({r["check"]: r for r in overrides(db)})
+    return book
+
+
+def _split_rule_id(db: sqlite_utils.Database, rule_id: str) -> tuple[str, str | None]:
+    """("disk", None) or ("queue_waiting", "support"); StoreError for an unknown check,
+    a check that takes no per-queue rule, or a queue that does not exist."""
+    check, sep, queue = rule_id.partition(":")
+    if check not in CHECKS:
+        raise StoreError(f"no alert check named {check!r} (one of {', '.join(CHECKS)})")
+    if not sep:
+        return check, None
+    if check not in QUEUE_CHECKS:
+        raise StoreError(f"{CHECKS[check]['title']}: only queue checks "
+                         f"({', '.join(QUEUE_CHECKS)}) can have a rule for one queue")
+    if not db.execute("SELECT 1 FROM queues WHERE name = ?", [queue]).fetchone():
+        raise StoreError(f"no queue named {queue!r}")
+    return check, queue
+
+
 def rule(db: sqlite_utils.Database, check: str) -> dict:
+    """One check's rule, or one queue's override ("queue_waiting:support"); a queue
+    without its own rule gets the all-queues rule (with "queue" set)."""
+    base, queue = _split_rule_id(db, check)
+    if queue is not None:
+        for r in overrides(db):
+            if r["check"] == check:
+                return r
+        return {**rule(db, base), "check": check, "base": base, "queue": queue}
     for r in rules(db):
         if r["check"] == check:
             return r
     raise StoreError(f"no alert check named {check!r} (one of {', '.join(CHECKS)})")
 
 
+def delete_override(db: sqlite_utils.Database, check: str, queue: str) -> None:
+    """The queue goes back to the all-queues rule of this check."""
+    with transaction(db):
+        gone = db.conn.execute("DELETE FROM alert_rules WHERE check_id = ?",
+                               [f"{check}:{queue}"]).rowcount
+    if not gone:
+        raise StoreError(f"queue {queue!r} has no rule of its own for "
+                         f"{CHECKS[check]['title'] if check in CHECKS else check!r}")
+
+
 def save_rule(db: sqlite_utils.Database, check: str, **fields: Any) -> None:
-    """Change some fields of one check's rule; the rest keep their values."""
+    """Change some fields of one check's rule; the rest keep their values.  `check` may
+    be "<queue check>:<queue>": that queue's override, created as a copy of the
+    all-queues rule the first time."""
     current = rule(db, check)
     unknown = set(fields) - set(_RULE_FIELDS)
     if unknown:
         raise StoreError(f"rule {check}: unknown fields {', '.join(sorted(unknown))} "
                          f"(one of {', '.join(_RULE_FIELDS)})")
-    meta = CHECKS[check]
+    meta = CHECKS[current.get("base", check)]
     new = {f: current[f] for f in _RULE_FIELDS}
     for field, value in fields.items():
         if field in _BOOL_FIELDS:

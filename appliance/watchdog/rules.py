@@ -5,7 +5,8 @@ Thresholds have hysteresis (a value must fall `hysteresis` below a level to leav
 a disk at 85.0/84.9/85.1 % does not flap); a fault that is still there is repeated every
 `repeat_min` minutes until someone acknowledges it; a warning that lasts `escalate_min`
 minutes becomes critical and also goes out by SMS.  A value the monitors could not read
-(None) changes nothing: an unknown is never a "resolved".
+(None) changes nothing: an unknown is never a "resolved".  A rule with the id
+"<check>:<subject>" (a queue's own rule, store.alerts.overrides) wins over the check's.
 
 This module never touches the database, the network or the clock: the service passes
 `now` and keeps the state between calls.
@@ -23,7 +24,12 @@ OK = "ok"
 GONE = {"dahdi": "DAHDI span {subject}: alarm cleared",
         "security": "{subject}: no longer blocked or flooding",
         "gsm": "GSM modem {subject} is no longer present",
-        "trunk_registration": "trunk {subject} no longer registers (removed)"}
+        "trunk_registration": "trunk {subject} no longer registers (removed)",
+        "queue_agents": "queue {subject} no longer exists",
+        "queue_waiting": "queue {subject} no longer exists",
+        "queue_longest_wait": "queue {subject} no longer exists",
+        "queue_service_level": "queue {subject} no longer exists",
+        "agent_paused": "agent {subject} is no longer paused"}
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,7 @@ def evaluate(observations: Iterable[Observation], rules: dict[str, dict],
     seen: set[tuple[str, str]] = set()
 
     for obs in observations:
-        rule = rules.get(obs.check)
+        rule = rules.get(f"{obs.check}:{obs.subject}") or rules.get(obs.check)
         if rule is None:
             continue
         key = (obs.check, obs.subject)
@@ -179,7 +185,7 @@ def evaluate(observations: Iterable[Observation], rules: dict[str, dict],
 
     for key, current in list(new_state.items()):
         if key[0] in checked and key not in seen:
-            rule = rules.get(key[0]) or {}
+            rule = rules.get(f"{key[0]}:{key[1]}") or rules.get(key[0]) or {}
             gone = GONE.get(key[0], "{subject} is no longer present")
             out.append(_resolved(current, rule, gone.format(subject=current.subject or key[0]),
                                  now))
@@ -217,6 +223,8 @@ def _describe(obs: Observation, rule: dict, severity: str) -> str:
         return f"{head}; back to normal"
     limit = rule[severity] if severity in ("warning", "critical") else None
     word = "above" if rule.get("above", True) else "below"
+    if limit is not None and obs.value == limit:
+        word = "at"
     return f"{head} ({word} the {severity} level of {limit:g}{unit})" if limit is not None \
         else head
 

@@ -456,8 +456,8 @@ class Watchdog:
         """Open alerts survive a restart of the watchdog: no duplicate rows or messages."""
         state = {}
         for a in store_alerts.active_alerts(self.db):
-            if a["check"] not in store_alerts.CHECKS:
-                continue
+            if a["check"] not in store_alerts.CHECKS or a["check"] in store_alerts.CALLD_CHECKS:
+                continue      # jns-calld owns the call-center alarms (queue_alarms.py)
             state[(a["check"], a["subject"])] = AlertState(
                 a["check"], a["subject"], a["severity"], a["since"], a["text"],
                 last_notified=a["last_seen"], peak=a["severity"],
@@ -465,8 +465,21 @@ class Watchdog:
         return state
 
     def _open_for_leds(self) -> list[dict]:
-        return [{"check": s.check, "severity": s.severity} for s in self.state.values()
-                if self.rules.get(s.check, {}).get("notify_led", True)]
+        """Our open alerts and jns-calld's open call-center alarms (from the DB): both
+        services set the LEDs from the same open alerts, so neither undoes the other."""
+        own = [{"check": s.check, "severity": s.severity} for s in self.state.values()
+               if self.rules.get(s.check, {}).get("notify_led", True)]
+        try:
+            book = store_alerts.rule_book(self.db)
+            calld = [{"check": a["check"], "severity": a["severity"]}
+                     for a in store_alerts.active_alerts(self.db)
+                     if a["check"] in store_alerts.CALLD_CHECKS and (
+                         book.get(f"{a['check']}:{a['subject']}") or book[a["check"]]
+                     )["notify_led"]]
+        except Exception:
+            log.exception("reading the call-center alarms for the LEDs failed")
+            calld = []
+        return own + calld
 
     def _alarm(self, level: str, check: str, text: str) -> None:
         """alarms.log: the console's "last alarms" and logs screen read it."""
