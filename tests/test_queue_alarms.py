@@ -353,6 +353,21 @@ def test_a_restarted_service_takes_over_its_open_alarms(db, tmp_path):
         again.close()
 
 
+def test_a_queue_rule_of_its_own_decides_how_its_alarm_is_sent(db, tmp_path):
+    alerts.save_notify_settings(db, sms_to="+48600100200", min_severity_sms="warning")
+    alerts.save_rule(db, "queue_agents:support", notify_sms=False)
+    qa = _alarms(db, tmp_path, leds_root=None)
+    try:
+        snap = snapshot([agent("101", queues=("support", "vip"))],
+                        [queue("support"), queue("vip")])
+        shown = qa.evaluate(snap, NOW)
+        assert sorted(a["subject"] for a in shown) == ["support", "vip"]
+        [text] = [m for m in sms.outbox(db) if m["purpose"] == "alert"]
+        assert "Queue vip" in text["text"]             # support's own rule sends no SMS
+    finally:
+        qa.close()
+
+
 def test_the_watchdog_leaves_call_center_alarms_alone_and_keeps_their_led(db, tmp_path,
                                                                        kernel):
     for check in ("memory", "cpu", "load", "temperature", "disk"):   # this machine's state

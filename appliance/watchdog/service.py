@@ -58,7 +58,7 @@ from .rules import AlertState, Observation, Transition
 log = logging.getLogger("jns.watchdog")
 
 REBOOT_CURABLE = ("asterisk", "service", "memory")
-BOX_SERVICES = ("jns-agid", "jns-web", "jns-modemd")   # watched besides Asterisk
+BOX_SERVICES = ("jns-agid", "jns-web", "jns-modemd", "jns-calld")   # besides Asterisk
 WDIOF_CARDRESET = 0x0020
 WDIOC_GETBOOTSTATUS = 0x80045702   # _IOR('W', 2, int)
 
