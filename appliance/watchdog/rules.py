@@ -25,10 +25,12 @@ GONE = {"dahdi": "DAHDI span {subject}: alarm cleared",
         "security": "{subject}: no longer blocked or flooding",
         "gsm": "GSM modem {subject} is no longer present",
         "trunk_registration": "trunk {subject} no longer registers (removed)",
-        "queue_agents": "queue {subject} no longer exists",
+        "queue_agents": "queue {subject}: nobody logged in and no caller waiting "
+                        "(or the queue was removed)",
         "queue_waiting": "queue {subject} no longer exists",
         "queue_longest_wait": "queue {subject} no longer exists",
-        "queue_service_level": "queue {subject} no longer exists",
+        "queue_service_level": "queue {subject}: fewer than 10 calls today "
+                               "(or the queue was removed)",
         "agent_paused": "agent {subject} is no longer paused"}
 
 
