@@ -5,6 +5,7 @@
     python3 -m appliance.box agid       jns-agid: the FastAGI IVR server (sd_notify + watchdog)
     python3 -m appliance.box watchdog   jns-watchdog: monitors, alerts, restarts (appliance.watchdog)
     python3 -m appliance.box modemd     jns-modemd: GSM modems, the SMS queue (appliance.hal.modemd)
+    python3 -m appliance.box calld      jns-calld: the live call center (appliance.telephony.calld)
 
 Everything that changes lives under JNS_DATA (/data/jns on the data partition); the root
 filesystem is read-only.  Secrets are generated here, on the box, never shipped.
@@ -239,9 +240,17 @@ def run_watchdog() -> None:
     service.run_box(DATA, DB_PATH, layout(db))
 
 
+def run_calld() -> None:
+    """jns-calld: the live picture from AMI for the panel (appliance.telephony.calld)."""
+    from .telephony import calld
+    db = store.open_db(DB_PATH)
+    calld.run_box(DB_PATH, layout(db), ASTERISK_ROOT / "log" / "queue_log")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m appliance.box")
-    parser.add_argument("command", choices=["prepare", "render", "agid", "watchdog", "modemd"])
+    parser.add_argument("command", choices=["prepare", "render", "agid", "watchdog", "modemd",
+                                            "calld"])
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s %(levelname)s %(message)s")
     if args.command == "prepare":
@@ -252,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
         run_agid()
     elif args.command == "watchdog":
         run_watchdog()
+    elif args.command == "calld":
+        run_calld()
     elif args.command == "modemd":
         from .hal import modemd
         modemd.run_service(str(DB_PATH))

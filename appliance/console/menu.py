@@ -868,7 +868,7 @@ class Menu:
         units = list(SERVICES) if int(pick) == len(SERVICES) + 1 else [SERVICES[int(pick) - 1]]
         if "jns-asterisk" in units:
             t.line(" Restarting Asterisk cuts every call in progress.")
-        if not self.confirm(f"Restart {', '.join(units)}?"):
+        if not self.confirm(f"Restart {'all JNS services' if len(units) > 1 else units[0]}?"):
             raise Cancel
         t.line(" Restarting ...")
         res = self.system.restart(units)
