@@ -171,3 +171,247 @@ def test_desk_needs_a_linked_phone(app, db, admin):
     r = agent.post("/agent/pause", data={"csrf_token": csrf(agent), "reason": "break"},
                    follow_redirects=True)
     assert "Your user is not linked to a phone extension" in text(r)
+
+
+# -- with a real jns-calld ---------------------------------------------------------------------
+
+CALL_WAITING = "1764140000.1"     # a caller waiting in "support"
+CALL_TALKING = "1764140000.2"     # a caller talking to agent 101
+
+
+def newchannel(uid: str, channel: str, caller: str, *, linkedid: str | None = None,
+               context: str = "from-trunk", exten: str = "100") -> dict:
+    return {"Event": "Newchannel", "Channel": channel, "ChannelState": "4",
+            "ChannelStateDesc": "Ring", "CallerIDNum": caller, "CallerIDName": "",
+            "Context": context, "Exten": exten, "Priority": "1", "Uniqueid": uid,
+            "Linkedid": linkedid or uid}
+
+
+def member(event: str, ext: str, *, paused: bool = False, reason: str = "") -> dict:
+    return {"Event": event, "Queue": "support", "Interface": f"PJSIP/{ext}",
+            "MemberName": f"Agent {ext}", "StateInterface": f"PJSIP/{ext}",
+            "Membership": "static", "Penalty": "0", "CallsTaken": "0", "LastCall": "0",
+            "LastPause": "0", "LoginTime": "0", "InCall": "0", "Status": "1",
+            "Paused": "1" if paused else "0", "PausedReason": reason, "Wrapuptime": "0"}
+
+
+PICTURE = [
+    member("QueueMemberAdded", "101"),
+    member("QueueMemberAdded", "102"),
+    member("QueueMemberPause", "102", paused=True, reason="lunch"),
+    newchannel(CALL_WAITING, "PJSIP/trunk-00000001", "48600100200"),
+    {"Event": "QueueCallerJoin", "Queue": "support", "Position": "1", "Count": "1",
+     "Channel": "PJSIP/trunk-00000001", "Uniqueid": CALL_WAITING, "Linkedid": CALL_WAITING,
+     "CallerIDNum": "48600100200"},
+    newchannel(CALL_TALKING, "PJSIP/trunk-00000002", "48500999888"),
+    {"Event": "QueueCallerJoin", "Queue": "support", "Position": "2", "Count": "2",
+     "Channel": "PJSIP/trunk-00000002", "Uniqueid": CALL_TALKING, "Linkedid": CALL_TALKING,
+     "CallerIDNum": "48500999888"},
+    newchannel("1764140000.3", "PJSIP/101-00000003", "48500999888", linkedid=CALL_TALKING,
+               context="jns-agents", exten="101"),
+    {"Event": "AgentConnect", "Queue": "support", "Interface": "PJSIP/101",
+     "MemberName": "Agent 101", "Channel": "PJSIP/trunk-00000002", "Uniqueid": CALL_TALKING,
+     "Linkedid": CALL_TALKING, "DestChannel": "PJSIP/101-00000003",
+     "DestUniqueid": "1764140000.3", "HoldTime": "4", "RingTime": "2"},
+    {"Event": "QueueCallerLeave", "Queue": "support", "Position": "2", "Count": "1",
+     "Channel": "PJSIP/trunk-00000002", "Uniqueid": CALL_TALKING, "Linkedid": CALL_TALKING},
+    {"Event": "BridgeEnter", "BridgeUniqueid": "b-1", "Channel": "PJSIP/trunk-00000002",
+     "ChannelState": "6", "Uniqueid": CALL_TALKING, "Linkedid": CALL_TALKING},
+    {"Event": "BridgeEnter", "BridgeUniqueid": "b-1", "Channel": "PJSIP/101-00000003",
+     "ChannelState": "6", "Uniqueid": "1764140000.3", "Linkedid": CALL_TALKING},
+]
+
+
+def closed_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def calld(app, db, admin, tmp_path):
+    """The real jns-calld on a free port of 127.0.0.1, its AMI client pointing where no
+    Asterisk listens; the panel's LIVE_CLIENT points at it."""
+    from appliance.store.db import ensure_secret
+    from appliance.telephony.ami import AMIClient
+    from appliance.telephony.calld import CallService, LiveClient
+    secret = ensure_secret(db, "calld_secret")
+    ami = AMIClient("127.0.0.1", closed_port(), "jns", "nobody-listens", name="test-calld")
+    service = CallService(app.extensions["jns_db"].path, ami, queue_log=tmp_path / "queue_log",
+                          bind=("127.0.0.1", 0), secret=secret).start()
+    service.reload_config()
+    for event in PICTURE:
+        service._on_event(event)   # what calld does with each event it reads from AMI
+    app.config["LIVE_CLIENT"] = LiveClient(f"http://127.0.0.1:{service.port}", secret)
+    app.config["LIVE_KEEPALIVE_S"] = 0.5
+    yield service
+    feed = app.extensions.get("jns_live_feed")
+    if feed is not None:
+        feed.stop()
+    service.stop()
+    ami.close()
+
+
+def row(page: str, attr: str, key: str) -> str:
+    """The HTML of the element marked data-<attr>="<key>" (a table row or a tile)."""
+    found = re.search(rf'<(tr|article)[^>]*data-{attr}="{re.escape(key)}"[^>]*>(.*?)</\1>',
+                      page, re.S)
+    assert found, f"no data-{attr}={key!r} on the page"
+    return found.group(2)
+
+
+def cell_text(fragment: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", fragment)).strip()
+
+
+def test_wallboard_first_paint(app, db, calld):
+    boss = user_with_phone(app, db, "boss", "supervisor", None)
+    page = text(boss.get("/supervisor/"))
+    assert 'id="live-down" class="alert alert-error" role="status" hidden' in page
+    waiting = cell_text(row(page, "call", CALL_WAITING))
+    assert "48600100200" in waiting and "waiting in queue" in waiting and "support" in waiting
+    talking = cell_text(row(page, "call", CALL_TALKING))
+    assert "48500999888" in talking and "talking" in talking and talking.endswith("101")
+    assert "Agent 102 102 paused Lunch" in cell_text(row(page, "agent", "102"))
+    tile = row(page, "queue", "support")
+    assert re.search(r'class="waiting" data-f="waiting">1<', tile)
+    assert re.search(r'class="free" data-f="free">0<', tile)      # 101 talks, 102 paused
+    assert re.search(r'class="paused" data-f="paused">1<', tile)
+    assert re.search(r'class="answered" data-f="answered_today">1<', tile)
+    assert 'data-queue="support" data-colour="red"' in page        # waiting, nobody free
+    # no phone linked: no listen buttons, a note instead
+    assert "Link your phone in Users to listen to calls." in page
+    assert 'value="listen"' not in page.split("<template")[0]
+
+
+def test_agent_desk_shows_only_the_agents_own_call(app, db, calld):
+    anna = user_with_phone(app, db, "anna", "agent", "101")
+    page = text(anna.get("/agent/"))
+    card = cell_text(row(page.replace("<article class=\"card call-card\"", "<article"),
+                         "call", CALL_TALKING))
+    assert "48500999888" in card and "talking" in card
+    assert "48600100200" not in page and CALL_WAITING not in page   # another caller
+    assert 'data-agent="102"' not in page and "Agent 102" not in page
+    assert "You are always logged in to your queues." in page       # 101 is static
+    assert 'id="logout-form"' not in page
+    assert "Customer card: the CRM comes with a later release." in page
+    for reason in ("Przerwa", "Lunch", "Szkolenie", "Praca biurowa"):
+        assert f">{reason}</option>" in page
+
+
+def sse_messages(response, wanted, limit: int = 60) -> list[tuple[str, object]]:
+    """Read the stream message by message until `wanted(event, data)` is true; returns
+    everything read.  (Keepalives come every 0.5 s, so a missing message ends the loop.)"""
+    seen = []
+    for chunk, _n in zip(response.response, range(limit)):
+        chunk = chunk.decode() if isinstance(chunk, bytes) else chunk
+        if chunk.startswith(":"):
+            seen.append(("keepalive", None))
+            continue
+        found = re.match(r"event: (\w+)\ndata: (.*)\n\n$", chunk, re.S)
+        assert found, chunk
+        seen.append((found.group(1), json.loads(found.group(2))))
+        if wanted(*seen[-1]):
+            return seen
+    raise AssertionError(f"not in the stream: {seen}")
+
+
+def is_gone(call_id):
+    return lambda event, data: (event == "change" and data["kind"] == "call"
+                                and data["id"] == call_id and data["data"] is None)
+
+
+def hangup(service, uid: str, channel: str) -> None:
+    service._on_event({"Event": "Hangup", "Channel": channel, "Uniqueid": uid,
+                       "Linkedid": uid, "Cause": "16"})
+
+
+def test_event_stream_snapshot_then_changes(app, db, admin, calld):
+    r = admin.get("/live/events", buffered=False)
+    assert r.status_code == 200 and r.mimetype == "text/event-stream"
+    first = sse_messages(r, lambda event, data: True)
+    event, snap = first[-1]
+    assert event == "snapshot"
+    assert set(snap["calls"]) == {CALL_WAITING, CALL_TALKING}
+    assert snap["agents"]["102"]["pause_reason"] == "lunch"
+    hangup(calld, CALL_WAITING, "PJSIP/trunk-00000001")   # the waiting caller gives up
+    seen = sse_messages(r, is_gone(CALL_WAITING))
+    tiles = [d["data"] for e, d in seen if e == "change" and d["kind"] == "queue"]
+    seqs = [d["seq"] for e, d in seen if e == "change"]
+    assert seqs == sorted(seqs) and seqs[0] > snap["seq"]
+    r.close()
+    if tiles:
+        assert tiles[-1]["waiting"] == 0
+    # the page drawn now shows it gone too
+    assert CALL_WAITING not in text(admin.get("/supervisor/"))
+
+
+def test_event_stream_of_an_agent_is_filtered(app, db, calld):
+    anna = user_with_phone(app, db, "anna", "agent", "101")
+    r = anna.get("/live/events", buffered=False)
+    event, snap = sse_messages(r, lambda event, data: True)[-1]
+    assert event == "snapshot"
+    assert list(snap["calls"]) == [CALL_TALKING] and list(snap["agents"]) == ["101"]
+    assert list(snap["queues"]) == ["support"] and snap["alarms"] == []
+    # another caller leaves: not the agent's business; then the agent's own call ends
+    hangup(calld, CALL_WAITING, "PJSIP/trunk-00000001")
+    calld._on_event({"Event": "BridgeLeave", "BridgeUniqueid": "b-1", "Uniqueid": "1764140000.3",
+                     "Channel": "PJSIP/101-00000003", "Linkedid": CALL_TALKING})
+    hangup(calld, "1764140000.3", "PJSIP/101-00000003")
+    hangup(calld, CALL_TALKING, "PJSIP/trunk-00000002")
+    seen = sse_messages(r, is_gone(CALL_TALKING))
+    r.close()
+    for event, data in seen:
+        if event == "change":
+            assert data["kind"] in ("call", "agent", "queue", "asterisk"), data
+            assert data["kind"] != "call" or data["id"] == CALL_TALKING, data
+            assert data["kind"] != "agent" or data["id"] == "101", data
+            assert "48600100200" not in json.dumps(data)
+
+
+def test_event_stream_says_down_when_calld_stops(app, db, admin, calld):
+    r = admin.get("/live/events", buffered=False)
+    assert sse_messages(r, lambda event, data: True)[-1][0] == "snapshot"
+    calld.stop()
+    seen = sse_messages(r, lambda event, data: event == "down")
+    r.close()
+    assert seen[-1][1]["error"]
+    english(admin)
+    page = text(admin.get("/supervisor/"))
+    assert "Live data unavailable: the live call-center service is not running (jns-calld)" \
+        in re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page))
+    assert "48600100200" not in page
+
+
+def test_actions_reach_calld_and_its_refusals_are_shown(app, db, calld):
+    boss = user_with_phone(app, db, "boss", "supervisor", "102")
+    page = text(boss.get("/supervisor/"))
+    assert "Listen" in row(page, "call", CALL_WAITING)
+    token = csrf(boss, "/supervisor/")
+    r = boss.post("/supervisor/spy", data={"csrf_token": token, "call": CALL_WAITING,
+                                           "mode": "listen"}, follow_redirects=True)
+    assert "no agent is on this call yet; nothing to listen to" in text(r)
+    r = boss.post("/operator/hangup", data={"csrf_token": token, "call": "1764139999.9"},
+                  follow_redirects=True)
+    assert "this call has already ended" in text(r)
+    r = boss.post("/operator/transfer", data={"csrf_token": token, "call": CALL_WAITING,
+                                              "target": ""}, follow_redirects=True)
+    assert "Choose an extension or a queue to transfer the call to." in text(r)
+    r = boss.post("/operator/conference", data={"csrf_token": token, "calls": [CALL_WAITING]},
+                  follow_redirects=True)
+    assert "Tick at least two calls" in text(r)
+
+
+def test_desk_actions_reach_calld(app, db, calld):
+    anna = user_with_phone(app, db, "anna", "agent", "101")
+    token = csrf(anna, "/agent/")
+    r = anna.post("/agent/pause", data={"csrf_token": token, "reason": "nap"},
+                  follow_redirects=True)
+    assert "'nap' is not a pause reason; choose one from the list" in text(r)
+    refused = store_live.audit_log(db)[0]
+    assert (refused["username"], refused["action"]) == ("anna", "pause")
+    assert "not a pause reason" in refused["result"]
+    r = anna.post("/agent/dial", data={"csrf_token": token, "number": " "},
+                  follow_redirects=True)
+    assert "dial: 'number' is missing" in text(r)

@@ -37,6 +37,7 @@ KINDS = {"call": "calls", "agent": "agents", "queue": "queues"}
 SUBSCRIBER_QUEUE = 500          # messages a browser may fall behind before it is dropped
 RETRY_FIRST_S, RETRY_MAX_S = 0.5, 10.0
 KEEPALIVE_S = 15.0
+FIRST_WAIT_S = 3.0              # a new feed waits this long for calld's first answer
 
 Message = tuple[str, Any]        # ("snapshot", snap) | ("change", change) | ("down", {"error"})
 
@@ -287,12 +288,16 @@ class LiveFeed:
         self._subscribers: set[Subscriber] = set()
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._settled = threading.Event()   # calld answered once (snapshot or failure)
 
     # -- browsers -------------------------------------------------------------------------
 
     def subscribe(self) -> Subscriber:
-        """A new subscriber whose first message is the current snapshot (or `down`)."""
+        """A new subscriber whose first message is the current snapshot (or `down`).
+        Right after the feed started it waits a moment for calld's first answer, so a
+        browser does not see "unavailable" just because it came first."""
         self.start()
+        self._settled.wait(FIRST_WAIT_S)
         sub = Subscriber(self._queue_size)
         with self._lock:
             if self._snap is not None:
@@ -351,6 +356,7 @@ class LiveFeed:
         with self._lock:
             if event == "snapshot":
                 self._snap = dict(data)
+                self._settled.set()
                 message: Message = ("snapshot", copy_snapshot(self._snap))
             elif event == "change" and self._snap is not None:
                 apply_change(self._snap, data)
@@ -364,6 +370,7 @@ class LiveFeed:
             if self._snap is not None or error != self._error:
                 log.warning("live feed down: %s", error)
             self._snap, self._error = None, error
+            self._settled.set()
             self._fan_out(("down", {"error": error}))
 
     def _fan_out(self, message: Message) -> None:
