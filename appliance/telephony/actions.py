@@ -1,0 +1,422 @@
+"""Call-control actions of the live call center, carried out through Asterisk's AMI.
+
+Agent desk (log in and out of queues, pause with a reason, click to call), supervision
+(listen, whisper, barge in) and the operator's work (transfer, pick up, hang up, park,
+conference).  jns-calld calls these from its HTTP API; it maps the panel's call ids to
+channels and checks nothing else.  Here only facts are checked (the agent exists, the queue
+is assigned, the reason is active, the phone is reachable); who may do what is the panel's
+job.  Every action is written to live_audit with its result, refused ones too.
+
+A refusal raises ActionError with an English message for the user that says what to do
+next.  This module never keeps call state of its own: Asterisk and jns-calld own that.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Iterable
+
+from ..store import live
+from ..store.db import PerThread
+from . import render
+from .ami import AMIClient, AMIError
+
+log = logging.getLogger(__name__)
+
+RING_S = 30                 # how long the phone rings for click to call and supervision
+SPY_OPTIONS = {"listen": "", "whisper": "w", "barge": "B"}
+SPY_WORDS = {"listen": "Listen", "whisper": "Whisper", "barge": "Barge"}
+# ChanSpy: q no beep or channel name, E end when the spied-on channel hangs up, u the
+# argument is one exact channel name (not a prefix)
+SPY_BASE = "qEu"
+# OriginateResponse Reason (AST_CONTROL_*) -> what the user is told
+_ORIGINATE_REASONS = {
+    "0": "is not reachable (not registered, switched off or not connected)",
+    "1": "was hung up before the call started",
+    "3": "did not answer: pick it up when it rings, and check it is switched on and connected",
+    "5": "is busy",
+    "8": "is not reachable (the network or the phone refused the call)",
+}
+UNREACHABLE_STATES = ("unavailable", "invalid", "unknown device")
+
+
+class ActionError(Exception):
+    """An action refused or failed; the message is shown to the user as it is."""
+
+
+def normalise_number(number: str, extensions: Iterable[str] = ()) -> str:
+    """The number to dial: spaces, dashes, dots and brackets removed; a 9-digit Polish
+    number gets +48; 0048.. and +.. are kept; an internal extension or a parking space is
+    kept.  Anything else raises ActionError."""
+    raw = (number or "").strip()
+    cleaned = re.sub(r"[\s\-().\/]", "", raw)
+    if not cleaned:
+        raise ActionError("type the number to call")
+    if not re.fullmatch(r"\+?[0-9]+", cleaned):
+        raise ActionError(f"{raw!r} is not a phone number: use digits only, e.g. 600 100 200, "
+                          "+48 600 100 200 or an extension")
+    exts = set(extensions)
+    if cleaned in exts or (cleaned.isdigit() and
+                           render.PARK_FIRST <= int(cleaned) <= render.PARK_LAST):
+        return cleaned
+    if cleaned.startswith("+"):
+        if len(cleaned) < 8:
+            raise ActionError(f"{raw!r} is too short for an international number")
+        return cleaned
+    if cleaned.startswith("00"):
+        if len(cleaned) < 9:
+            raise ActionError(f"{raw!r} is too short for an international number")
+        return cleaned
+    if len(cleaned) == 9 and cleaned[0] != "0":
+        return "+48" + cleaned
+    if len(cleaned) == 11 and cleaned.startswith("48"):
+        return "+" + cleaned
+    if len(cleaned) <= 6:
+        raise ActionError(f"there is no extension {cleaned}; check the number")
+    raise ActionError(f"{raw!r} is not a number we can call: type 9 digits for a Polish "
+                      "number, + and the country code for abroad, or an extension")
+
+
+def _channel_ext(channel: str) -> str:
+    """PJSIP/101-0000001a -> 101 (the device part of a channel name)."""
+    return channel.split("/", 1)[-1].rsplit("-", 1)[0]
+
+
+class Actions:
+    """The call-control actions on one Asterisk (through `ami`) and one database."""
+
+    def __init__(self, ami: AMIClient, db_path: str, *, ring_s: int = RING_S):
+        self.ami = ami
+        self.dbs = PerThread(db_path)
+        self.ring_s = ring_s     # how long a phone rings before "did not answer"
+
+    # -- helpers -----------------------------------------------------------------------
+
+    @property
+    def db(self):
+        return self.dbs.get()
+
+    def _audit(self, user: str, action: str, *, call: str = "", channel: str = "",
+               target: str = "", result: str = "ok") -> None:
+        try:
+            live.audit(self.db, user, action, call=call, channel=channel, target=target,
+                       result=result)
+        except Exception:   # the audit must never turn a done action into an error
+            log.exception("could not audit %s by %s", action, user)
+
+    def _run(self, user: str, action: str, fn, *, call: str = "", channel: str = "",
+             target: str = ""):
+        """Run fn(); audit the outcome; AMI failures become a message for the user."""
+        try:
+            result = fn()
+        except ActionError as exc:
+            self._audit(user, action, call=call, channel=channel, target=target,
+                        result=str(exc))
+            raise
+        except AMIError as exc:
+            log.warning("%s by %s failed: %s", action, user, exc)
+            message = _ami_message(str(exc))
+            self._audit(user, action, call=call, channel=channel, target=target, result=message)
+            raise ActionError(message) from exc
+        self._audit(user, action, call=call, channel=channel, target=target)
+        return result
+
+    def _agent(self, ext: str) -> dict:
+        row = self.db.execute("SELECT extension, name, login FROM agents WHERE extension = ?",
+                              [str(ext or "")]).fetchone()
+        if row is None:
+            raise ActionError(f"there is no agent with extension {ext!r}; reload the page")
+        return {"ext": row[0], "name": row[1], "login": bool(row[2])}
+
+    def _memberships(self, ext: str) -> dict[str, dict]:
+        """{queue: QueueMember event} of the queues Asterisk has this agent in now."""
+        _, events = self.ami.action_list("QueueStatus", "QueueStatusComplete",
+                                         Member=f"PJSIP/{ext}")
+        return {e["Queue"]: e for e in events if e.get("Event") == "QueueMember"
+                and (e.get("StateInterface") == f"PJSIP/{ext}"
+                     or e.get("Interface", e.get("Location")) == f"PJSIP/{ext}")}
+
+    def _device_state(self, ext: str) -> str:
+        """Asterisk's device state of an extension's phone, lower case ("not in use",
+        "unavailable" ...); "invalid" when Asterisk does not know the endpoint."""
+        try:
+            _, events = self.ami.action_list("PJSIPShowEndpoint", "EndpointDetailComplete",
+                                             Endpoint=ext)
+        except AMIError as exc:
+            if "unable to retrieve endpoint" in str(exc).lower():
+                return "invalid"
+            raise
+        for e in events:
+            if e.get("Event") == "EndpointDetail":
+                return (e.get("DeviceState") or "unknown").lower()
+        return "invalid"
+
+    def _check_phone(self, ext: str, whose: str) -> None:
+        state = self._device_state(ext)
+        if state in UNREACHABLE_STATES:
+            raise ActionError(f"{whose} phone (extension {ext}) is not registered or not "
+                              "reachable; switch it on or check its network cable, then try again")
+
+    def _originate(self, phone: str, whose: str, **headers: str) -> dict:
+        """Ring `phone`; when it answers it goes on as `headers` say.  Raises ActionError
+        with the reason when the phone does not answer."""
+        response, event = self.ami.action_wait(
+            "Originate", "OriginateResponse", timeout=self.ring_s + 15,
+            Channel=f"PJSIP/{phone}", Timeout=str(self.ring_s * 1000), Async="true", **headers)
+        if event.get("Response") != "Success":
+            why = _ORIGINATE_REASONS.get(event.get("Reason", ""), "could not be called")
+            raise ActionError(f"{whose} phone (extension {phone}) {why}; then try again")
+        return event
+
+    def _queue_exists(self, name: str) -> bool:
+        return self.db.execute("SELECT 1 FROM queues WHERE name = ?", [name]).fetchone() is not None
+
+    def _extensions(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT extension FROM agents")]
+
+    # -- agent desk --------------------------------------------------------------------
+
+    def login(self, agent: str, queues: list[str] | None, *, user: str) -> dict:
+        """Log the agent in to `queues` (None: every queue assigned to it)."""
+        def run():
+            a = self._agent(agent)
+            if not a["login"]:
+                raise ActionError(f"agent {a['ext']} is always logged in to its queues; "
+                                  "no login is needed")
+            assigned = {r[0]: r[1] for r in self.db.execute(
+                "SELECT q.name, m.penalty FROM queue_members m JOIN queues q ON q.id = m.queue_id "
+                "JOIN agents a ON a.id = m.agent_id WHERE a.extension = ?", [a["ext"]])}
+            wanted = list(assigned) if queues is None else list(dict.fromkeys(queues))
+            if not wanted:
+                raise ActionError(f"agent {a['ext']} is not assigned to any queue; "
+                                  "an admin assigns queues on the Queues page")
+            for q in wanted:
+                if q not in assigned:
+                    raise ActionError(f"agent {a['ext']} is not assigned to queue {q!r}; "
+                                      "an admin assigns queues on the Queues page")
+            for q in wanted:
+                try:
+                    self.ami.action("QueueAdd", Queue=q, Interface=f"PJSIP/{a['ext']}",
+                                    Penalty=str(assigned[q]), Paused="false",
+                                    MemberName=a["name"], StateInterface=f"PJSIP/{a['ext']}")
+                except AMIError as exc:
+                    if "already there" not in str(exc).lower():
+                        raise
+            return {"ok": True, "queues": wanted}
+        return self._run(user, "login", run, target=f"{agent}:{','.join(queues or [])}")
+
+    def logout(self, agent: str, *, user: str) -> dict:
+        """Log the agent out of every queue it is logged in to."""
+        def run():
+            a = self._agent(agent)
+            if not a["login"]:
+                raise ActionError(f"agent {a['ext']} is always logged in to its queues and "
+                                  "cannot log out; pause instead")
+            left = []
+            for q in self._memberships(a["ext"]):
+                try:
+                    self.ami.action("QueueRemove", Queue=q, Interface=f"PJSIP/{a['ext']}")
+                    left.append(q)
+                except AMIError as exc:
+                    if "not there" not in str(exc).lower():
+                        raise
+            return {"ok": True, "queues": left}
+        return self._run(user, "logout", run, target=agent)
+
+    def pause(self, agent: str, reason: str, *, user: str) -> dict:
+        """Pause the agent in all its queues with a pause reason (queue_log: PAUSE ...)."""
+        def run():
+            a = self._agent(agent)
+            codes = {r["code"] for r in live.pause_reasons(self.db)}
+            if reason not in codes:
+                raise ActionError(f"{reason!r} is not a pause reason; choose one from the list")
+            if not self._memberships(a["ext"]):
+                raise ActionError(f"agent {a['ext']} is not logged in to any queue; log in first")
+            self.ami.action("QueuePause", Interface=f"PJSIP/{a['ext']}", Paused="true",
+                            Reason=reason)
+            return {"ok": True}
+        return self._run(user, "pause", run, target=f"{agent}:{reason}")
+
+    def unpause(self, agent: str, *, user: str) -> dict:
+        """End the agent's pause in all its queues."""
+        def run():
+            a = self._agent(agent)
+            if not self._memberships(a["ext"]):
+                raise ActionError(f"agent {a['ext']} is not logged in to any queue; log in first")
+            self.ami.action("QueuePause", Interface=f"PJSIP/{a['ext']}", Paused="false")
+            return {"ok": True}
+        return self._run(user, "unpause", run, target=agent)
+
+    def dial(self, agent: str, number: str, *, user: str) -> dict:
+        """Click to call: Asterisk rings the agent's phone (showing the number); when the
+        agent answers it calls the number."""
+        def run():
+            a = self._agent(agent)
+            target = normalise_number(number, self._extensions())
+            if target == a["ext"]:
+                raise ActionError("that is your own extension; type the number to call")
+            self._check_phone(a["ext"], "your")
+            cid = a["name"].replace('"', "'")
+            self._originate(a["ext"], "your", Context="jns-agent-call", Exten=target,
+                            Priority="1", CallerID=f'"{target}" <{target}>',
+                            Variable=f'JNS_AGENT_CID="{cid}" <{a["ext"]}>')
+            return {"ok": True, "number": target}
+        return self._run(user, "dial", run, target=f"{agent}>{number}")
+
+    # -- supervision -------------------------------------------------------------------
+
+    def spy(self, phone: str | None, channel: str, mode: str, *, user: str,
+            call: str = "") -> dict:
+        """Listen to, whisper to (only the agent hears) or barge in on (both hear) the call
+        of `channel` (the agent's channel) from the supervisor's own phone."""
+        def run():
+            if mode not in SPY_OPTIONS:
+                raise ActionError(f"unknown mode {mode!r}; choose listen, whisper or barge")
+            if not phone:
+                raise ActionError("your user is not linked to a phone extension; an admin "
+                                  "links it on the Users page")
+            if not channel:
+                raise ActionError("this call has no agent to listen to yet; try again when "
+                                  "an agent has answered it")
+            self._check_phone(phone, "your")
+            self._originate(
+                phone, "your", Application="ChanSpy",
+                Data=f"{channel},{SPY_BASE}{SPY_OPTIONS[mode]}",
+                CallerID=f'"{SPY_WORDS[mode]} {_channel_ext(channel)}" <{phone}>')
+            return {"ok": True}
+        return self._run(user, mode if mode in SPY_OPTIONS else "spy", run, call=call,
+                         channel=channel, target=phone or "")
+
+    # -- the operator ------------------------------------------------------------------
+
+    def transfer(self, channel: str, kind: str, target: str, *, user: str,
+                 call: str = "") -> dict:
+        """Send the caller (waiting or talking) to an extension or a queue."""
+        def run():
+            if kind == "extension":
+                if target not in self._extensions():
+                    raise ActionError(f"there is no extension {target!r}; choose one from the list")
+                context = "jns-extension"
+            elif kind == "queue":
+                if not self._queue_exists(target):
+                    raise ActionError(f"there is no queue {target!r}; choose one from the list")
+                context = "jns-queue"
+            else:
+                raise ActionError(f"unknown transfer {kind!r}; choose an extension or a queue")
+            self._redirect(channel, context, target)
+            return {"ok": True}
+        return self._run(user, "transfer", run, call=call, channel=channel,
+                         target=f"{kind}:{target}")
+
+    def pickup(self, channel: str, phone: str | None, *, user: str, call: str = "") -> dict:
+        """The operator takes the call on their own phone (it rings there)."""
+        def run():
+            if not phone:
+                raise ActionError("your user is not linked to a phone extension; an admin "
+                                  "links it on the Users page")
+            self._check_phone(phone, "your")
+            self._redirect(channel, "jns-extension", phone)
+            return {"ok": True}
+        return self._run(user, "pickup", run, call=call, channel=channel, target=phone or "")
+
+    def hangup(self, channel: str, *, user: str, call: str = "") -> dict:
+        """End the call."""
+        def run():
+            self._need_channel(channel)
+            try:
+                self.ami.action("Hangup", Channel=channel)
+            except AMIError as exc:
+                _gone(exc)
+            return {"ok": True}
+        return self._run(user, "hangup", run, call=call, channel=channel)
+
+    def park(self, channel: str, *, user: str, call: str = "") -> dict:
+        """Park the caller on the first free space; anyone dials the space to take it."""
+        def run():
+            self._need_channel(channel)
+            _, events = self.ami.action_list("ParkedCalls", "ParkedCallsComplete")
+            taken = {e.get("ParkingSpace") for e in events if e.get("Event") == "ParkedCall"}
+            free = [str(n) for n in range(render.PARK_FIRST, render.PARK_LAST + 1)
+                    if str(n) not in taken]
+            if not free:
+                raise ActionError(f"all parking spaces ({render.PARK_FIRST}-{render.PARK_LAST}) "
+                                  "are taken; transfer the call instead")
+            try:
+                self.ami.action("Park", Channel=channel, ParkingSpace=free[0],
+                                Parkinglot="default")
+            except AMIError as exc:
+                _gone(exc)
+            return {"ok": True, "space": free[0]}
+        return self._run(user, "park", run, call=call, channel=channel)
+
+    def conference(self, channels: list[str], *, phone: str | None, user: str,
+                   call: str = "") -> dict:
+        """Put the callers (and the operator's phone, if given) into a new conference room."""
+        channels = [c for c in dict.fromkeys(channels or []) if c]
+
+        def run():
+            if len(channels) + (1 if phone else 0) < 2:
+                raise ActionError("a conference needs two calls, or one call and your own "
+                                  "phone; tick more calls")
+            if phone:
+                self._check_phone(phone, "your")
+            room = self._free_room()
+            # two at a time: channels bridged to each other must move together, or the
+            # one left behind is hung up
+            for i in range(0, len(channels), 2):
+                pair = channels[i:i + 2]
+                extra = {}
+                if len(pair) == 2:
+                    extra = {"ExtraChannel": pair[1], "ExtraContext": "jns-conference",
+                             "ExtraExten": room, "ExtraPriority": "1"}
+                try:
+                    self.ami.action("Redirect", Channel=pair[0], Context="jns-conference",
+                                    Exten=room, Priority="1", **extra)
+                except AMIError as exc:
+                    _gone(exc)
+            if phone:
+                self._originate(phone, "your", Context="jns-conference", Exten=room,
+                                Priority="1", CallerID=f'"Conference {room}" <{room}>')
+            return {"ok": True, "room": room}
+        return self._run(user, "conference", run, call=call, channel=",".join(channels),
+                         target=phone or "")
+
+    def _free_room(self) -> str:
+        try:
+            _, events = self.ami.action_list("ConfbridgeListRooms",
+                                             "ConfbridgeListRoomsComplete")
+        except AMIError as exc:
+            if "no active conferences" not in str(exc).lower():
+                raise
+            events = []
+        used = {e.get("Conference") for e in events}
+        n = 1
+        while f"op-{n}" in used:
+            n += 1
+        return f"op-{n}"
+
+    def _need_channel(self, channel: str) -> None:
+        if not channel:
+            raise ActionError("this call has ended; reload the page")
+
+    def _redirect(self, channel: str, context: str, exten: str) -> None:
+        self._need_channel(channel)
+        try:
+            self.ami.action("Redirect", Channel=channel, Context=context, Exten=exten,
+                            Priority="1")
+        except AMIError as exc:
+            _gone(exc)
+
+
+def _gone(exc: AMIError) -> None:
+    """An action on a channel that no longer exists: the call ended meanwhile."""
+    text = str(exc).lower()
+    if "no such channel" in text or "channel does not exist" in text or "not found" in text:
+        raise ActionError("this call has just ended") from exc
+    raise exc
+
+
+def _ami_message(text: str) -> str:
+    if "not reachable" in text or "connection lost" in text or "did not answer" in text:
+        return "the telephone system (Asterisk) is not answering right now; try again in a minute"
+    return f"the telephone system refused this: {text}"
