@@ -44,7 +44,8 @@ class DevBox:
     def __init__(self, workdir: str | os.PathLike, *, rootfs: str | os.PathLike | None = None,
                  sip_port: int | None = None, ami_port: int | None = None,
                  agi_port: int | None = None, carrier_hosts: tuple[str, ...] = ("127.0.0.1",),
-                 demo_agent_contacts: dict[str, str] | None = None):
+                 demo_agent_contacts: dict[str, str] | None = None,
+                 calld_port: int | None = None):
         self.workdir = Path(workdir).resolve()
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.db_path = self.workdir / "jns.db"
@@ -56,7 +57,7 @@ class DevBox:
             ami_port=ami_port or free_port(), agi_port=agi_port or free_port(),
             rtp_start=rtp, rtp_end=rtp + 198, media_address="127.0.0.1",
             ami_secret=store.ensure_secret(self.db, "ami_secret"),
-            trusted_carrier_hosts=carrier_hosts)
+            trusted_carrier_hosts=carrier_hosts, calld_port=calld_port or free_port())
         self.asterisk = ChrootAsterisk(rootfs or default_rootfs(), self.workdir / "asterisk", self.layout)
         self.agi_server: agi.FastAGIServer | None = None
         self.ami: AMIClient | None = None
@@ -113,10 +114,25 @@ class DevBox:
                       close_with=(ami,), **kw)
         return wd.start()
 
+    def start_calld(self, **kw):
+        """jns-calld over this devbox (its own AMI session, the box's queue_log), serving on
+        layout.calld_port.  The caller stops it before stop()."""
+        from .telephony.calld import CallService
+        ami = AMIClient("127.0.0.1", self.layout.ami_port, self.layout.ami_user,
+                        self.layout.ami_secret, name="calld")
+        service = CallService(self.db_path, ami, queue_log=self.asterisk.log_dir / "queue_log",
+                              bind=("127.0.0.1", self.layout.calld_port),
+                              secret=store.ensure_secret(self.db, "calld_secret"),
+                              close_with=(ami,), **kw).start()
+        ami.start()
+        return service
+
     def web_env(self) -> dict[str, str]:
         """Environment for the panel (appliance.webui.wsgi) to reach this box."""
         return {"JNS_DB": str(self.db_path), "JNS_ASTERISK_DIR": str(self.asterisk.dir), "JNS_AMI_PORT": str(self.layout.ami_port),
-                "JNS_AMI_USER": self.layout.ami_user, "JNS_AMI_SECRET": self.layout.ami_secret}
+                "JNS_AMI_USER": self.layout.ami_user, "JNS_AMI_SECRET": self.layout.ami_secret,
+                "JNS_CALLD_URL": f"http://127.0.0.1:{self.layout.calld_port}",
+                "JNS_CALLD_SECRET": store.ensure_secret(self.db, "calld_secret")}
 
     def log_text(self) -> str:
         path = self.asterisk.log_dir / "messages.log"
@@ -140,8 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     box = DevBox(args.workdir, sip_port=args.sip_port, ami_port=5038, agi_port=4573,
-                 demo_agent_contacts={"101": f"sip:101@127.0.0.1:{args.agent_port}"})
+                 demo_agent_contacts={"101": f"sip:101@127.0.0.1:{args.agent_port}"},
+                 calld_port=5040)
     box.start()
+    calld = box.start_calld()
     watchdog = box.start_watchdog()
     env = dict(os.environ, **box.web_env())
     web = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "64",
@@ -169,6 +187,7 @@ Press Ctrl-C to stop.""", flush=True)
     web.terminate()
     web.wait(timeout=10)
     watchdog.stop()
+    calld.stop()
     box.stop()
     return 0
 

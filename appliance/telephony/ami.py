@@ -68,6 +68,7 @@ class AMIClient:
         self._send_lock = threading.Lock()
         self._handlers: dict[str, list[EventHandler]] = {}
         self._connect_handlers: list[Callable[[], None]] = []
+        self._disconnect_handlers: list[Callable[[], None]] = []
         self._waits: dict[str, tuple[str, list[dict], threading.Event]] = {}
         self._lists: dict[str, tuple[str, list[dict], threading.Event]] = {}
         self._lists_lock = threading.Lock()
@@ -148,8 +149,15 @@ class AMIClient:
             log.exception("AMI on-connect handler failed")
 
     def _drop(self) -> None:
+        was_connected = self._connected.is_set()
         self._connected.clear()
         mgr, self._manager = self._manager, None
+        if was_connected:
+            for handler in list(self._disconnect_handlers):
+                try:
+                    handler()
+                except Exception:
+                    log.exception("AMI on-disconnect handler failed")
         if mgr is not None:
             # Shut the socket first: pyst2's reader thread then sees the end of the stream, and
             # close() neither sends a logoff (its connected flag is cleared: a logoff on the
@@ -283,6 +291,10 @@ class AMIClient:
     def on_connect(self, handler: Callable[[], None]) -> None:
         """Call handler() after every (re)connection, in a thread of its own (to resync)."""
         self._connect_handlers.append(handler)
+
+    def on_disconnect(self, handler: Callable[[], None]) -> None:
+        """Call handler() when a session ends (in the thread that noticed; keep it short)."""
+        self._disconnect_handlers.append(handler)
 
     def on_event(self, name: str, handler: EventHandler) -> None:
         """Call handler(headers) for every event `name` ('*' = all), across reconnects."""

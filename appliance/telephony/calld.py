@@ -14,6 +14,7 @@ Actions', alarm rules are the alarms object's.
 """
 from __future__ import annotations
 
+import collections
 import http.client
 import http.server
 import json
@@ -105,7 +106,8 @@ class CallService:
 
     def __init__(self, db_path: str | os.PathLike, ami: AMIClient, *, queue_log: Path,
                  bind: tuple[str, int] = ("127.0.0.1", 5040), secret: str,
-                 actions_factory: Callable[[], object] | None = None, alarms=None) -> None:
+                 actions_factory: Callable[[], object] | None = None, alarms=None,
+                 close_with: tuple = ()) -> None:
         from ..store import db as store
         self.db_path = os.fspath(db_path)
         self.db = store.open_db(self.db_path)
@@ -115,6 +117,7 @@ class CallService:
         self.state = LiveState()
         self.alarms = alarms
         self._actions_factory = actions_factory
+        self._close_with = close_with   # e.g. an AMI client made only for this service
         self._actions = None
         self._buffer: list[tuple[dict, float]] | None = None   # events held during a resync
         self._resync_lock = threading.Lock()
@@ -126,6 +129,7 @@ class CallService:
         self._changed = threading.Event()
         self.resyncs = 0
         self.events_seen = 0
+        self.event_names: collections.Counter = collections.Counter()
         self.last_error: str | None = None
         self.server = http.server.ThreadingHTTPServer(bind, _make_handler(self))
         self.server.daemon_threads = True
@@ -136,6 +140,7 @@ class CallService:
     def start(self) -> "CallService":
         self.ami.on_event("*", self._on_event)
         self.ami.on_connect(self._on_connect)
+        self.ami.on_disconnect(self._on_disconnect)
         for target, name in ((self.server.serve_forever, "calld-http"), (self._ticker, "calld-tick"),
                              (self._writer, "calld-db")):
             t = threading.Thread(target=target, name=name, daemon=True)
@@ -155,6 +160,8 @@ class CallService:
         self._writes.put(None)
         for t in self._threads:
             t.join(timeout=5)
+        for thing in self._close_with:
+            thing.close()
 
     # -- AMI side ----------------------------------------------------------------------
 
@@ -164,6 +171,7 @@ class CallService:
         now = time.time()
         with self.state.lock:
             self.events_seen += 1
+            self.event_names[event.get("Event", "")] += 1
             if self._buffer is not None:
                 self._buffer.append((event, now))
                 return
@@ -176,6 +184,13 @@ class CallService:
             ext = extension_of(event.get("Interface", "")) or extension_of(event.get("StateInterface", ""))
             if ext:
                 self._writes.put((name, ext, event.get("Queue", ""), now))
+
+    def _on_disconnect(self) -> None:
+        """The AMI session ended: show Asterisk away and drop every call at once."""
+        if self._stop.is_set():
+            return
+        with self.state.lock:
+            self._publish(self.state.set_connected(False, time.time()))
 
     def _on_connect(self) -> None:
         """A new AMI session: subscribe to the event classes we use and rebuild everything."""

@@ -593,8 +593,9 @@ class LiveState:
         ringing_for = self._agent_runtime.get(ext, {}).get("ringing_for")
         statuses = {m.get("status") for m in members.values()}
         up = any(c["state"] == "6" for c in chans)
-        being_called = any(c["state"] != "6" and c.get("dialled_by") for c in chans)
-        dialing = any(c["state"] != "6" and not c.get("dialled_by") for c in chans)
+        # a channel that opened the call is the agent dialling; any other is their phone ringing
+        being_called = any(c["state"] != "6" and c["uid"] != c["linkedid"] for c in chans)
+        dialing = any(c["state"] != "6" and c["uid"] == c["linkedid"] for c in chans)
         device = self._agent_runtime.get(ext, {}).get("device", "")
         wrapup = 0.0
         lastcall = 0.0

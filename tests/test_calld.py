@@ -1,0 +1,196 @@
+"""jns-calld against real Asterisk 22 and SIPp: what a wallboard receives over /events.
+
+One devbox for the module (each start costs seconds).  Agent 101 is a static member of
+queue "support" whose phone (a SIPp UAS) is not running until the test starts it, and 102
+has no phone at all, so carrier callers wait in the queue meanwhile.
+"""
+from __future__ import annotations
+
+import http.client
+import queue
+import threading
+import time
+
+import pytest
+
+from appliance.devbox import DevBox, free_port
+from appliance.telephony.calld import LiveClient, LiveError
+from tests.conftest import Sipp, require_rootfs
+
+pytestmark = pytest.mark.asterisk
+
+
+@pytest.fixture(scope="module")
+def agent_port():
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def box(tmp_path_factory, agent_port):
+    require_rootfs()
+    b = DevBox(tmp_path_factory.mktemp("calld") / "box",
+               demo_agent_contacts={"101": f"sip:101@127.0.0.1:{agent_port}"})
+    b.start()
+    yield b
+    b.stop()
+
+
+@pytest.fixture(scope="module")
+def calld(box):
+    service = box.start_calld()
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def sipp(tmp_path):
+    s = Sipp(tmp_path / "sipp")
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def client(box, calld):
+    env = box.web_env()
+    c = LiveClient(env["JNS_CALLD_URL"], env["JNS_CALLD_SECRET"])
+    assert wait(lambda: c.state()["asterisk"]["connected"]), "calld never saw Asterisk"
+    return c
+
+
+def wait(predicate, timeout: float = 30.0, step: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    return predicate()
+
+
+class Feed:
+    """A wallboard's event stream, read in a thread: the snapshot, then every change."""
+
+    def __init__(self, client: LiveClient):
+        self.items: queue.Queue = queue.Queue()
+        self.seen: list[tuple[str, dict]] = []
+        threading.Thread(target=self._read, args=(client,), daemon=True).start()
+
+    def _read(self, client):
+        try:
+            for item in client.events():
+                self.items.put(item)
+        except LiveError as exc:
+            self.items.put(("ended", {"error": str(exc)}))
+
+    def until(self, predicate, timeout: float = 40.0) -> dict:
+        """The first message from now on for which predicate(name, data) holds: the
+        snapshot, or the `data` of a change."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                name, data = self.items.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"not seen in {timeout} s; last messages: {self.seen[-8:]}")
+            self.seen.append((name, data))
+            if predicate(name, data):
+                return data["data"] if name == "change" else data
+
+
+def change(kind, key=None, test=lambda d: True):
+    return lambda name, m: (name == "change" and m["kind"] == kind
+                            and (key is None or m["id"] == key) and test(m["data"]))
+
+
+def caller_in_thread(sipp, box, results):
+    t = threading.Thread(target=lambda: results.append(
+        sipp.call(box.layout.sip_port, did="100", digit="1", timeout_s=90)), daemon=True)
+    t.start()
+    return t
+
+
+def test_the_secret_is_required(box, calld):
+    conn = http.client.HTTPConnection("127.0.0.1", box.layout.calld_port, timeout=5)
+    conn.request("GET", "/state")
+    resp = conn.getresponse()
+    assert resp.status == 401 and b"secret" in resp.read()
+    wrong = LiveClient(f"http://127.0.0.1:{box.layout.calld_port}", "not-the-secret")
+    with pytest.raises(LiveError, match="secret"):
+        wrong.state()
+    with pytest.raises(LiveError, match="jns-calld"):
+        LiveClient(f"http://127.0.0.1:{free_port()}", "x").state()
+
+
+def test_a_waiting_caller_is_answered_and_leaves_and_the_wallboard_follows(box, calld, client,
+                                                                            sipp, agent_port):
+    feed = Feed(client)
+    snap = feed.until(lambda name, m: name == "snapshot")
+    assert snap["asterisk"]["connected"] and snap["calls"] == {}
+    answered_before = snap["queues"]["support"]["answered_today"]
+    assert snap["agents"]["101"]["static"] and snap["agents"]["101"]["queues"] == ["support"]
+
+    results: list = []
+    started = time.time()
+    caller = caller_in_thread(sipp, box, results)
+    queued = feed.until(change("call", test=lambda d: d and d["state"] == "queued"))
+    assert queued["caller"] == "48600100200" and queued["did"] == "100"
+    assert queued["direction"] == "in" and queued["queue"] == "support"
+    assert started - 1 <= queued["started"] <= queued["queued_at"] <= time.time()
+    call_id = queued["id"]
+    tile = client.state()["queues"]["support"]
+    assert tile["waiting"] == 1 and tile["callers"] == [call_id]
+    assert tile["longest_wait_since"] == queued["queued_at"]
+
+    sipp.agent(agent_port, talk_ms=2000)
+    talking = feed.until(change("call", call_id, lambda d: d and d["state"] == "talking"))
+    assert talking["agent"] == "101" and talking["answered_at"] >= talking["queued_at"]
+    assert talking["agent_channel"].startswith("PJSIP/101-")
+    assert talking["caller_channel"] in talking["channels"]
+    state = client.state()
+    assert state["agents"]["101"]["state"] == "on_call" and state["agents"]["101"]["call"] == call_id
+    assert state["queues"]["support"]["waiting"] == 0
+
+    feed.until(change("call", call_id, lambda d: d is None))
+    caller.join(timeout=60)
+    assert results and results[0].returncode == 0, results
+    after = wait(lambda: (s := client.state())["queues"]["support"]["answered_today"]
+                 == answered_before + 1 and s)
+    assert after, client.state()["queues"]["support"]
+    assert after["calls"] == {} and after["agents"]["101"]["today"]["answered"] >= 1
+    assert after["queues"]["support"]["service_level_today"] is not None
+    # only the event classes calld asked for (EventMask): no dialplan chatter per call
+    assert calld.event_names["AgentConnect"] >= 1 and "VarSet" not in calld.event_names
+    assert "Newexten" not in calld.event_names
+
+
+def test_after_a_lost_connection_and_an_asterisk_restart_nothing_stale_is_shown(box, calld, client,
+                                                                                sipp):
+    feed = Feed(client)
+    feed.until(lambda name, m: name == "snapshot")
+    results: list = []
+    caller_in_thread(sipp, box, results)
+    queued = feed.until(change("call", test=lambda d: d and d["state"] == "queued"))
+    rebuilds = calld.resyncs
+
+    calld.ami._drop()                      # the AMI socket breaks while the caller waits
+    feed.until(change("asterisk", "", lambda d: d["connected"] is False))
+    feed.until(change("asterisk", "", lambda d: d["connected"] is True))
+    assert wait(lambda: calld.resyncs > rebuilds)
+    rebuilt = client.state()
+    assert list(rebuilt["calls"]) == [queued["id"]], rebuilt["calls"]
+    call = rebuilt["calls"][queued["id"]]
+    assert call["state"] == "queued" and call["did"] == "100" and call["caller"] == "48600100200"
+    assert abs(call["queued_at"] - queued["queued_at"]) < 1.5     # Asterisk reports whole seconds
+    assert rebuilt["queues"]["support"]["callers"] == [queued["id"]]
+
+    box.asterisk.stop()                    # the call dies with Asterisk
+    gone = feed.until(change("asterisk", "", lambda d: d["connected"] is False))
+    assert gone["since"] is not None
+    down = client.state()
+    assert down["calls"] == {} and down["queues"]["support"]["waiting"] == 0
+    assert down["agents"]["101"]["queues"] == []
+    box.asterisk.start()
+    box.asterisk.wait_fully_booted(timeout=60)
+    feed.until(change("asterisk", "", lambda d: d["connected"] is True), timeout=60)
+    up = wait(lambda: (s := client.state())["agents"]["101"]["queues"] == ["support"] and s)
+    assert up, client.state()["agents"]["101"]
+    assert up["calls"] == {} and up["queues"]["support"]["callers"] == []
