@@ -194,3 +194,51 @@ def test_after_a_lost_connection_and_an_asterisk_restart_nothing_stale_is_shown(
     up = wait(lambda: (s := client.state())["agents"]["101"]["queues"] == ["support"] and s)
     assert up, client.state()["agents"]["101"]
     assert up["calls"] == {} and up["queues"]["support"]["callers"] == []
+
+
+def test_desk_login_pause_and_logout_through_calld_show_on_the_wallboard_and_in_history(
+        box, calld, client):
+    from appliance.store import config, live as store_live
+    config.add_agent(box.db, "103", "Agent 103", contact=f"sip:103@127.0.0.1:{free_port()}",
+                     login=True)
+    config.save_queue(box.db, "desk", "Desk", members=["103"])
+    assert wait(lambda: box.applier.in_sync(box.db), timeout=20), "configuration not applied"
+    feed = Feed(client)
+    feed.until(lambda name, m: name == "snapshot")
+    out = wait(lambda: client.state()["agents"].get("103"))
+    assert out and out["state"] == "logged_out" and out["assigned"] == ["desk"]
+    assert not out["static"]
+
+    assert wait(lambda: _try_login(client))     # Asterisk has the new queue after its reload
+    ready = feed.until(change("agent", "103", lambda d: d["queues"] == ["desk"]))
+    assert ready["last_login"] is not None and ready["state"] in ("ready", "unavailable")
+    tile = feed.until(change("queue", "desk", lambda d: d["logged_in"] == 1))
+    assert tile["title"] == "Desk"
+
+    client.action("pause", agent="103", reason="lunch", user="anna")
+    paused = feed.until(change("agent", "103", lambda d: d["paused"]))
+    assert paused["state"] == "paused" and paused["pause_reason"] == "lunch"
+    with pytest.raises(LiveError, match="not a pause reason"):
+        client.action("pause", agent="103", reason="siesta", user="anna")
+    with pytest.raises(LiveError, match="already ended"):
+        client.action("hangup", call="1.2345", user="anna")
+    with pytest.raises(LiveError, match="unknown action"):
+        client.action("explode", user="anna")
+
+    client.action("logout", agent="103", user="anna")
+    gone = feed.until(change("agent", "103", lambda d: d["state"] == "logged_out"))
+    assert gone["queues"] == [] and gone["last_logout"] >= gone["last_login"]
+    sessions = wait(lambda: [r for r in box.db.query(
+        "SELECT * FROM agent_sessions WHERE agent = '103'") if r["logout_at"]])
+    assert [(r["queue"], r["login_at"] <= r["logout_at"]) for r in sessions] == [("desk", True)]
+    assert store_live.last_sessions(box.db)["103"]["last_logout"] is not None
+
+
+def _try_login(client) -> bool:
+    try:
+        client.action("login", agent="103", queues=None, user="anna")
+        return True
+    except LiveError as exc:
+        if "No such queue" in str(exc) or "desk" in str(exc):
+            return False
+        raise
