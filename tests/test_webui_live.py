@@ -23,6 +23,7 @@ from appliance.store import users
 from appliance.store.config import seed_demo
 from appliance.webui import create_app
 from tests.conftest import client_for
+from tests.test_webui_browser import page  # noqa: F401 (fixture)
 from tests.test_webui import ADMIN_PW, login
 
 
@@ -336,13 +337,12 @@ def test_event_stream_snapshot_then_changes(app, db, admin, calld):
     assert set(snap["calls"]) == {CALL_WAITING, CALL_TALKING}
     assert snap["agents"]["102"]["pause_reason"] == "lunch"
     hangup(calld, CALL_WAITING, "PJSIP/trunk-00000001")   # the waiting caller gives up
-    seen = sse_messages(r, is_gone(CALL_WAITING))
-    tiles = [d["data"] for e, d in seen if e == "change" and d["kind"] == "queue"]
+    seen = sse_messages(r, lambda event, data: (
+        event == "change" and data["kind"] == "queue" and data["data"]["waiting"] == 0))
+    r.close()
+    assert any(is_gone(CALL_WAITING)(event, data) for event, data in seen)
     seqs = [d["seq"] for e, d in seen if e == "change"]
     assert seqs == sorted(seqs) and seqs[0] > snap["seq"]
-    r.close()
-    if tiles:
-        assert tiles[-1]["waiting"] == 0
     # the page drawn now shows it gone too
     assert CALL_WAITING not in text(admin.get("/supervisor/"))
 
@@ -415,3 +415,62 @@ def test_desk_actions_reach_calld(app, db, calld):
     r = anna.post("/agent/dial", data={"csrf_token": token, "number": " "},
                   follow_redirects=True)
     assert "dial: 'number' is missing" in text(r)
+
+
+# -- live.js in a real headless Chromium -----------------------------------------------------------
+
+@pytest.mark.browser
+def test_wallboard_in_the_browser_follows_calld(app, db, calld, page, tmp_path):
+    """The real panel (gunicorn) and the real calld; the wallboard updates without reloads:
+    a new caller appears with its wait counting up, an agent's pause shows with the reason,
+    a caller who hangs up disappears, and when calld stops the page says the live data is
+    unavailable and shows no calls."""
+    from playwright.sync_api import expect
+
+    from tests.test_webui_browser import running_panel
+    users.create_user(db, "boss", ADMIN_PW, "supervisor", lang="en")
+    env = {"JNS_DB": app.extensions["jns_db"].path,
+           "JNS_CALLD_URL": f"http://127.0.0.1:{calld.port}",
+           "JNS_CALLD_SECRET": app.config["LIVE_CLIENT"].secret}
+    with running_panel(env, tmp_path / "gunicorn.log") as url:
+        page.goto(url + "/login")
+        page.fill("#username", "boss")
+        page.fill("#password", ADMIN_PW)
+        page.click("button.primary")
+        page.goto(url + "/supervisor/")
+        waiting = page.locator(f'#calls tr[data-call="{CALL_WAITING}"]')
+        expect(waiting.locator(".caller")).to_have_text("48600100200")
+        expect(page.locator("#live-down")).to_be_hidden()
+
+        # a new caller: the row appears, its wait counts up from the server's clock
+        new_call = "1764140000.9"
+        calld._on_event(newchannel(new_call, "PJSIP/trunk-00000009", "48222333444"))
+        calld._on_event({"Event": "QueueCallerJoin", "Queue": "support", "Position": "2",
+                         "Count": "2", "Channel": "PJSIP/trunk-00000009", "Uniqueid": new_call,
+                         "Linkedid": new_call, "CallerIDNum": "48222333444"})
+        row = page.locator(f'#calls tr[data-call="{new_call}"]')
+        expect(row.locator(".caller")).to_have_text("48222333444")
+        expect(row.locator(".state")).to_have_text("waiting in queue")
+        expect(row.locator(".wait")).to_have_text(re.compile(r"0:0[2-9]"))
+        expect(page.locator('[data-queue="support"] .waiting')).to_have_text("2")
+        # its forms carry the call id (the row was cloned from the template)
+        assert row.locator('input[name="call"]').count() == 0   # no phone: no spy forms
+
+        # agent 101 pauses for training: the agents table says so
+        calld._on_event(member("QueueMemberPause", "101", paused=True, reason="training"))
+        agent = page.locator('#agents tr[data-agent="101"]')
+        expect(agent.locator(".state")).to_have_text("paused")
+        expect(agent.locator(".reason")).to_have_text("Szkolenie")
+        expect(page.locator('[data-queue="support"] .paused')).to_have_text("2")
+
+        # the first caller hangs up: gone from the table and the tile
+        hangup(calld, CALL_WAITING, "PJSIP/trunk-00000001")
+        expect(waiting).to_have_count(0)
+        expect(page.locator('[data-queue="support"] .waiting')).to_have_text("1")
+
+        # calld stops: "live data unavailable", no calls shown
+        calld.stop()
+        expect(page.locator("#live-down")).to_be_visible()
+        expect(page.locator("#live-down")).to_contain_text("Live data unavailable")
+        expect(page.locator("#calls tbody tr")).to_have_count(0)
+        assert page.console_errors == []
