@@ -271,3 +271,32 @@ def test_a_rebuild_after_reconnect_keeps_the_waiting_caller_and_drops_what_is_go
     assert snap["queues"]["support"]["callers"] == [CALLER_UID]
     assert snap["agents"]["101"]["state"] == "ready"
     assert ("call", CALLER_UID, call) in changes
+
+
+def test_an_agents_call_to_an_outside_number_counts_as_outbound_for_the_agent_and_queue():
+    st = base_state()
+    agent, trunk, lid = "PJSIP/101-00000010", "PJSIP/carrier-0-00000011", "1795678000.16"
+    st.apply({"Event": "Newchannel", **chan(agent, lid, lid, "101", "Agent 101", "from-internal",
+                                            "0048500600700", state="4")}, T0)
+    st.apply({"Event": "Newchannel", **chan(trunk, "1795678000.17", lid, "48500600700", "",
+                                            "from-trunk", "s", state="0")}, T0 + 0.1)
+    st.apply({"Event": "DialBegin", **chan(agent, lid, lid, "101", "Agent 101", "jns-outbound",
+                                           "48500600700"),
+              "DestChannel": trunk, "DestUniqueid": "1795678000.17", "DestLinkedid": lid,
+              "DialString": "48500600700@carrier"}, T0 + 0.1)
+    dialing = st.snapshot(T0 + 1)
+    call = dialing["calls"][lid]
+    assert call["direction"] == "out" and call["state"] == "dialing"
+    assert call["caller"] == "48500600700" and call["did"] is None
+    assert call["agent"] == "101" and call["agent_channel"] == agent and call["caller_channel"] == trunk
+    assert dialing["agents"]["101"]["state"] == "on_call"
+    st.apply({"Event": "Newstate", **chan(trunk, "1795678000.17", lid, "48500600700", "",
+                                          "from-trunk", "s")}, T0 + 5)
+    for ch, uid, n in ((agent, lid, "1"), (trunk, "1795678000.17", "2")):
+        st.apply({"Event": "BridgeEnter", "BridgeUniqueid": "b9", "BridgeNumChannels": n,
+                  **chan(ch, uid, lid, "x", "", "jns-outbound", "s")}, T0 + 5)
+    talking = st.snapshot(T0 + 6)
+    assert talking["calls"][lid]["state"] == "talking" and talking["calls"][lid]["answered_at"] == T0 + 5
+    assert talking["agents"]["101"]["today"]["outbound"] == 1
+    assert talking["queues"]["support"]["outbound_today"] == 1
+    assert talking["queues"]["support"]["answered_today"] == 0

@@ -533,8 +533,12 @@ class LiveState:
         if direction == "out":
             caller_ch = outside[0] if outside else first
             agent_ch = first
+            # the number the agent dialled: Dial(PJSIP/<number>@<trunk>) of their channel,
+            # else what the dialplan kept (JNS_DID, after a rebuild), else the outside leg
+            dialled = (first.get("dialstring") or "").split("/")[-1].split("@")[0]
             remote = outside[0]["caller"] if outside else ""
-            caller = remote if remote and remote != first_ep else first["exten"]
+            caller = dialled or first["did"] or (remote if remote != first_ep else "") \
+                or first["exten"]
         else:
             caller_ch = first
             caller = first["caller"]
@@ -566,7 +570,7 @@ class LiveState:
         if state == "talking" and answered_at is None:
             answered_at = now
             facts["answered_at"] = now
-        did = first["did"] or facts.get("did") or None
+        did = None if direction == "out" else (first["did"] or facts.get("did") or None)
         return {
             "id": linkedid, "caller": caller or "", "caller_name": caller_ch["caller_name"]
             if caller_ch["caller_name"] not in ("<unknown>",) else "",
