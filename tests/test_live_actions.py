@@ -59,6 +59,17 @@ def box(tmp_path_factory):
     b.stop()
 
 
+@pytest.fixture(autouse=True)
+def clean_asterisk_log(request):
+    """Whatever an action does, Asterisk must not complain about our dialplan or files."""
+    yield
+    if "box" not in request.fixturenames:
+        return
+    box = request.getfixturevalue("box")
+    bad = [line for line in box.log_text().splitlines() if " WARNING[" in line or " ERROR[" in line]
+    assert not bad, "Asterisk logged problems:\n" + "\n".join(bad[-20:])
+
+
 @pytest.fixture
 def sipp(tmp_path):
     s = Sipp(tmp_path / "sipp")
@@ -304,12 +315,25 @@ def test_spy_refused_without_a_reachable_phone_and_audited(box, sipp):
 
 # -- the operator -------------------------------------------------------------------------
 
+def withdrawn_not_abandoned(box, before: dict[str, int], n: int) -> bool:
+    """n more callers left queue waitq as WITHDRAW (the operator took them), none as ABANDON
+    (which the reports would count as lost calls)."""
+    return waitq_exits(box) == {"WITHDRAW": before["WITHDRAW"] + n,
+                                "ABANDON": before["ABANDON"]}
+
+
+def waitq_exits(box) -> dict[str, int]:
+    return {ev: len([e for e in log_lines(box, ev) if e[2] == "waitq"])
+            for ev in ("WITHDRAW", "ABANDON")}
+
+
 def test_operator_transfers_a_waiting_caller_to_an_extension_that_answers(box, sipp,
                                                                          staffed_waitq):
     colleague = sipp.agent(box.ports["102"], talk_ms=1500)
     cust = caller(box, sipp)
     ch = wait_for(lambda: waiting(box, "waitq"), timeout=30)
     assert ch, channels(box)
+    before = waitq_exits(box)
     with pytest.raises(ActionError, match="no extension '999'"):
         box.actions.transfer(ch[0], "extension", "999", user="op")
     assert waiting(box, "waitq") == ch                      # still waiting, nothing lost
@@ -318,33 +342,85 @@ def test_operator_transfers_a_waiting_caller_to_an_extension_that_answers(box, s
     assert colleague.returncode == 0                        # 102 answered the caller
     cust.wait(timeout=30)
     assert not waiting(box, "waitq")
+    assert wait_for(lambda: withdrawn_not_abandoned(box, before, 1)), queue_log(box)[-5:]
     assert audit_rows(box, "transfer")[0]["target"] == "extension:102"
+
+
+def test_operator_transfers_a_waiting_caller_to_another_queue(box, sipp, staffed_waitq):
+    agent = sipp.agent(box.ports["101"], talk_ms=1500)
+    cust = caller(box, sipp, "48600000009")
+    ch = wait_for(lambda: waiting(box, "waitq"), timeout=30)
+    assert ch
+    with pytest.raises(ActionError, match="no queue 'nosuch'"):
+        box.actions.transfer(ch[0], "queue", "nosuch", user="op")
+    box.actions.transfer(ch[0], "queue", "sales", user="op")
+    agent.wait(timeout=30)
+    assert agent.returncode == 0                            # the sales agent took it
+    cust.wait(timeout=30)
+    assert [e for e in log_lines(box, "ENTERQUEUE") if e[2] == "sales" and e[6] == "48600000009"]
+
+
+def test_operator_picks_up_a_waiting_caller_on_their_own_phone(box, sipp, staffed_waitq):
+    own = sipp.agent(box.ports["103"], talk_ms=1500)
+    cust = caller(box, sipp)
+    ch = wait_for(lambda: waiting(box, "waitq"), timeout=30)
+    assert ch
+    with pytest.raises(ActionError, match="not linked to a phone"):
+        box.actions.pickup(ch[0], live.phone_of(box.db, "nobody"), user="nobody")
+    box.actions.pickup(ch[0], live.phone_of(box.db, "sup1"), user="sup1", call="c5")
+    own.wait(timeout=30)
+    assert own.returncode == 0                              # rang on 103 and was answered
+    cust.wait(timeout=30)
 
 
 def test_operator_parks_a_caller_and_the_parked_call_can_be_ended(box, sipp, staffed_waitq):
     cust = caller(box, sipp)
     ch = wait_for(lambda: waiting(box, "waitq"), timeout=30)
     assert ch
+    before = waitq_exits(box)
     assert box.actions.park(ch[0], user="op", call="c3") == {"ok": True, "space": "701"}
     assert wait_for(lambda: parked(box)) == {"701": ch[0]}
     assert not waiting(box, "waitq")
+    assert wait_for(lambda: withdrawn_not_abandoned(box, before, 1)), queue_log(box)[-5:]
     box.actions.hangup(ch[0], user="op")
     assert wait_for(lambda: not parked(box))
     cust.wait(timeout=30)
 
 
-def test_operator_joins_two_callers_in_a_conference(box, sipp, staffed_waitq):
+def test_operator_parks_a_caller_who_talks_to_an_agent(box, sipp):
+    sipp.agent(box.ports["101"], talk_ms=60000)
+    cust = sipp.call_keys(box.layout.sip_port, "201", [(60000, "5")], wait=False, timeout_s=100)
+    talking = wait_for(lambda: [c for c in channels(box) if c["Channel"].startswith("PJSIP/101-")
+                                and c.get("BridgeId")], timeout=30)
+    assert talking, channels(box)
+    customer = [c for c in channels(box) if c.get("BridgeId") == talking[0]["BridgeId"]
+                and c["Channel"] != talking[0]["Channel"]][0]["Channel"]
+    assert box.actions.park(customer, user="op")["space"] == "701"
+    assert wait_for(lambda: parked(box)) == {"701": customer}
+    assert wait_for(lambda: gone(box, talking[0]["Channel"]))   # the agent is free again
+    box.actions.hangup(customer, user="op")
+    assert wait_for(lambda: not parked(box))
+    cust.wait(timeout=30)
+
+
+def test_operator_joins_two_callers_and_their_own_phone_in_a_conference(box, sipp,
+                                                                       staffed_waitq):
+    own = sipp.agent(box.ports["103"], talk_ms=60000)
     first, second = caller(box, sipp, "48600000001"), caller(box, sipp, "48600000002")
     chans = wait_for(lambda: len(waiting(box, "waitq")) == 2 and waiting(box, "waitq"), timeout=30)
     assert chans, channels(box)
+    before = waitq_exits(box)
     with pytest.raises(ActionError, match="needs two calls"):
         box.actions.conference(chans[:1], phone=None, user="op")
-    room = box.actions.conference(chans, phone=None, user="op")["room"]
+    room = box.actions.conference(chans, phone="103", user="sup1")["room"]
     assert room == "op-1"
-    assert wait_for(lambda: in_room(box, room) == set(chans)), in_room(box, room)
+    members_now = wait_for(lambda: len(in_room(box, room)) == 3 and in_room(box, room))
+    assert members_now, in_room(box, room)
+    assert set(chans) < members_now and [c for c in members_now if c.startswith("PJSIP/103-")]
     assert not waiting(box, "waitq")
-    for ch in chans:
-        box.actions.hangup(ch, user="op")
+    assert wait_for(lambda: withdrawn_not_abandoned(box, before, 2)), queue_log(box)[-5:]
+    for ch in in_room(box, room):
+        box.ami.action("Hangup", Channel=ch)
     assert wait_for(lambda: not in_room(box, room))
     first.wait(timeout=30)
     second.wait(timeout=30)

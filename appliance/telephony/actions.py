@@ -303,7 +303,7 @@ class Actions:
                 context = "jns-queue"
             else:
                 raise ActionError(f"unknown transfer {kind!r}; choose an extension or a queue")
-            self._redirect(channel, context, target)
+            self._send(channel, context, target)
             return {"ok": True}
         return self._run(user, "transfer", run, call=call, channel=channel,
                          target=f"{kind}:{target}")
@@ -315,7 +315,7 @@ class Actions:
                 raise ActionError("your user is not linked to a phone extension; an admin "
                                   "links it on the Users page")
             self._check_phone(phone, "your")
-            self._redirect(channel, "jns-extension", phone)
+            self._send(channel, "jns-extension", phone)
             return {"ok": True}
         return self._run(user, "pickup", run, call=call, channel=channel, target=phone or "")
 
@@ -341,11 +341,7 @@ class Actions:
             if not free:
                 raise ActionError(f"all parking spaces ({render.PARK_FIRST}-{render.PARK_LAST}) "
                                   "are taken; transfer the call instead")
-            try:
-                self.ami.action("Park", Channel=channel, ParkingSpace=free[0],
-                                Parkinglot="default")
-            except AMIError as exc:
-                _gone(exc)
+            self._send(channel, "jns-park", free[0])
             return {"ok": True, "space": free[0]}
         return self._run(user, "park", run, call=call, channel=channel)
 
@@ -361,10 +357,15 @@ class Actions:
             if phone:
                 self._check_phone(phone, "your")
             room = self._free_room()
+            queued = self._queued()
+            rest = []
+            for ch in channels:
+                if not (ch in queued and self._withdraw(ch, queued[ch], "jns-conference", room)):
+                    rest.append(ch)
             # two at a time: channels bridged to each other must move together, or the
             # one left behind is hung up
-            for i in range(0, len(channels), 2):
-                pair = channels[i:i + 2]
+            for i in range(0, len(rest), 2):
+                pair = rest[i:i + 2]
                 extra = {}
                 if len(pair) == 2:
                     extra = {"ExtraChannel": pair[1], "ExtraContext": "jns-conference",
@@ -398,6 +399,34 @@ class Actions:
     def _need_channel(self, channel: str) -> None:
         if not channel:
             raise ActionError("this call has ended; reload the page")
+
+    def _queued(self) -> dict[str, str]:
+        """{channel: queue} of every caller waiting in a queue now."""
+        _, events = self.ami.action_list("QueueStatus", "QueueStatusComplete")
+        return {e["Channel"]: e["Queue"] for e in events
+                if e.get("Event") == "QueueEntry" and e.get("Channel")}
+
+    def _withdraw(self, channel: str, queue: str, context: str, exten: str) -> bool:
+        """Take a waiting caller out of its queue to context,exten (queue_log: WITHDRAW,
+        so the reports do not count the call as abandoned).  False when it is no longer
+        waiting there (answered meanwhile)."""
+        try:
+            self.ami.action("QueueWithdrawCaller", Queue=queue, Caller=channel,
+                            WithdrawInfo=f"{context},{exten},1")
+        except AMIError as exc:
+            if "no such caller" in str(exc).lower():
+                return False
+            raise
+        return True
+
+    def _send(self, channel: str, context: str, exten: str) -> None:
+        """Send a caller on to context,exten: out of its queue if it waits in one, else by
+        a Redirect (a caller talking to an agent: the agent's leg ends)."""
+        self._need_channel(channel)
+        queue = self._queued().get(channel)
+        if queue and self._withdraw(channel, queue, context, exten):
+            return
+        self._redirect(channel, context, exten)
 
     def _redirect(self, channel: str, context: str, exten: str) -> None:
         self._need_channel(channel)

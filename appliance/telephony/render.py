@@ -11,9 +11,11 @@ back to the menu's fallback destination when the AGI server cannot be reached.
 
 Contract with the call actions (appliance.telephony.actions): click to call originates the
 agent's phone into `jns-agent-call` (JNS_AGENT_CID restores the agent's own caller ID);
-operator conferences are ConfBridge rooms `op-<n>` in `jns-conference`; parked calls wait
-on spaces PARK_FIRST..PARK_LAST (res_parking, context `parkedcalls`) and come back to the
-operator destination when nobody picks them up.
+operator conferences are ConfBridge rooms `op-<n>` in `jns-conference`; the operator parks
+a call by sending it to `jns-park,<space>`; parked calls wait on spaces PARK_FIRST..PARK_LAST
+(res_parking, context `parkedcalls`) and come back to the operator destination when nobody
+picks them up.  A caller the operator takes out of a queue (QueueWithdrawCaller, so
+queue_log says WITHDRAW, not ABANDON) goes on to "context,exten,1" from its withdraw info.
 """
 from __future__ import annotations
 
@@ -318,6 +320,8 @@ def _extensions_conf(snap: dict, lay: Layout) -> str:
                 ' same => n,GotoIf($["${QUEUESTATUS}" != ""]?done)',
                 f" same => n,Queue({name},{opts},,,{q['max_wait']},,jns-agent-leg)",
                 " same => n(done),Set(CDR(userfield)=${CDR(userfield)}&queue=${QUEUESTATUS})",
+                # taken out by the operator (QueueWithdrawCaller): where the operator sent it
+                ' same => n,GotoIf($["${QUEUESTATUS}" = "WITHDRAW"]?${QUEUE_WITHDRAW_INFO})',
                 f" same => n,Goto({overflow})"]
     out += [
         "exten => i,1,Goto(" + default + ")",
@@ -407,6 +411,11 @@ def _live_contexts(snap: dict) -> list[str]:
         "exten => _op-.,1,Answer()",
         " same => n,ConfBridge(${EXTEN},jns-operator,jns-member)",
         " same => n,Hangup()",
+        "", "; the operator parks a call on a given space (PARKINGEXTEN), no announcement",
+        "[jns-park]",
+        "exten => _X.,1,Set(PARKINGEXTEN=${EXTEN})",
+        " same => n,Park(default,s)",
+        " same => n,Goto(jns-hangup,s,1)",
         "", "; a parked call nobody picked up comes back to the operator",
         "[jns-park-timeout]",
         f"exten => _[0-9A-Za-z].,1,Goto({operator})",
