@@ -1,6 +1,7 @@
-"""Panel users `/admin/users/`: who may log in, with which role, language and, for agents,
-which agent extension is theirs (users.agent_id: an agent user sees only that agent's
-recordings).
+"""Panel users `/admin/users/`: who may log in, with which role, language and which
+extension is theirs (users.agent_id, one user per extension): an agent user's desk (they
+see only that agent's recordings), a supervisor's or admin's own phone (listen, whisper,
+barge in and operator pick-up ring it).
 
 Each change is one call into `appliance.store.users` (create_user, update_user,
 reset_password, delete_user), which hashes passwords, checks the password rules of the
