@@ -57,6 +57,13 @@ def base_state(wrapup: int = 0) -> LiveState:
     return st
 
 
+def assert_nothing_missed(st: LiveState, now: float) -> None:
+    """What the wallboards were sent (the model updates only what each event touches)
+    is what a full rebuild at the same moment shows."""
+    st._full = True
+    assert st.tick(now) == []
+
+
 def queued_call(st: LiveState) -> None:
     st.apply({"Event": "Newchannel", **chan(CALLER_CH, CALLER_UID, CALLER_UID, "48600100200",
                                             "Caller", "from-trunk", "100", state="4")}, T0)
@@ -125,6 +132,7 @@ def test_the_agent_rings_then_answers_and_the_call_is_talking_with_that_agent():
     assert st.snapshot(T0 + 8)["agents"]["101"]["state"] == "ringing"
     assert st.snapshot(T0 + 8)["queues"]["support"]["busy"] == 1
     agent_answers(st)
+    assert_nothing_missed(st, T0 + 9)
     snap = st.snapshot(T0 + 12)
     call = snap["calls"][CALLER_UID]
     assert call["state"] == "talking" and call["agent"] == "101" and call["answered_at"] == T0 + 9
@@ -158,6 +166,7 @@ def test_after_hangup_the_call_is_gone_and_today_counts_it():
     agent_rings(st)
     agent_answers(st)
     hang_up(st, T0 + 30, talk=21)
+    assert_nothing_missed(st, T0 + 30)
     snap = st.snapshot(T0 + 31)
     assert snap["calls"] == {}
     assert snap["agents"]["101"]["today"]["answered"] == 1
@@ -195,6 +204,7 @@ def test_a_desk_login_pause_with_reason_and_logout():
     a = st.snapshot(T0 + 66)["agents"]["103"]
     assert a["state"] == "ready" and a["today"]["pause_s"] == 60 and a["pause_reason"] == ""
     st.apply(member("QueueMemberRemoved", "103", membership="dynamic"), T0 + 70)
+    assert_nothing_missed(st, T0 + 70)
     a = st.snapshot(T0 + 70)["agents"]["103"]
     assert a["state"] == "logged_out" and a["queues"] == [] and a["last_logout"] == T0 + 70
     assert st.snapshot(T0 + 70)["queues"]["support"]["logged_in"] == 1
@@ -208,6 +218,7 @@ def test_an_abandoned_caller_is_counted_and_lowers_the_service_level():
     st.apply({**caller("QueueCallerLeave"), "Queue": "support", "Position": "1", "Count": "0"}, T0 + 14)
     st.apply({"Event": "Hangup", **chan(CALLER_CH, CALLER_UID, CALLER_UID, "48600100200", "Caller",
                                         "jns-queue", "support"), "Cause": "16"}, T0 + 14)
+    assert_nothing_missed(st, T0 + 14)
     q = st.snapshot(T0 + 15)["queues"]["support"]
     assert q["abandoned_today"] == 1 and q["waiting"] == 0 and q["service_level_today"] == 0.0
 
@@ -295,6 +306,7 @@ def test_an_agents_call_to_an_outside_number_counts_as_outbound_for_the_agent_an
     for ch, uid, n in ((agent, lid, "1"), (trunk, "1795678000.17", "2")):
         st.apply({"Event": "BridgeEnter", "BridgeUniqueid": "b9", "BridgeNumChannels": n,
                   **chan(ch, uid, lid, "x", "", "jns-outbound", "s")}, T0 + 5)
+    assert_nothing_missed(st, T0 + 5)
     talking = st.snapshot(T0 + 6)
     assert talking["calls"][lid]["state"] == "talking" and talking["calls"][lid]["answered_at"] == T0 + 5
     assert talking["agents"]["101"]["today"]["outbound"] == 1

@@ -80,6 +80,10 @@ class LiveState:
         # from Asterisk
         self._channels: dict[str, dict] = {}    # uniqueid -> channel facts
         self._by_name: dict[str, str] = {}      # channel name -> uniqueid
+        self._lid_uids: dict[str, set[str]] = {}   # linkedid -> uniqueids (index)
+        self._ep_uids: dict[str, set[str]] = {}    # endpoint -> uniqueids (index)
+        self._ext_queues: dict[str, set[str]] = {}  # member extension -> queues (index)
+        self._queue_exts: dict[str, set[str]] = {}  # queue -> member extensions (index)
         self._bridges: dict[str, set[str]] = {}  # bridge id -> uniqueids
         self._members: dict[tuple[str, str], dict] = {}   # (queue, ext) -> member facts
         self._callers: dict[str, dict[str, dict]] = {}    # queue -> {linkedid: entry}
@@ -89,6 +93,7 @@ class LiveState:
         self._today = None
         self._reset_today(0.0)
         self._views: dict[str, dict] = {"call": {}, "agent": {}, "queue": {}}
+        self._full = True   # the next diff rebuilds every view
 
     # -- today's counters --------------------------------------------------------------
 
@@ -101,6 +106,7 @@ class LiveState:
         self._outbound: dict[str, set[str]] = {}                       # ext -> linkedids
         self._pause_s: dict[str, float] = {}
         self._pause_open: dict[str, float] = {}                        # ext -> paused since
+        self._agg: dict | None = None     # per agent / per queue sums of the above (cache)
 
     def _roll_day(self, now: float) -> None:
         if self._today is None:
@@ -109,6 +115,7 @@ class LiveState:
             open_pauses = {ext: now for ext in self._pause_open}
             self._reset_today(now)
             self._pause_open = open_pauses
+            self._full = True
 
     def load_queue_log(self, lines: Iterable[str], now: float) -> list[Change]:
         """Today's counters from queue_log lines (`epoch|callid|queue|agent|EVENT|data...`),
@@ -200,6 +207,10 @@ class LiveState:
     def _clear_asterisk(self) -> None:
         self._channels.clear()
         self._by_name.clear()
+        self._lid_uids.clear()
+        self._ep_uids.clear()
+        self._ext_queues.clear()
+        self._queue_exts.clear()
         self._bridges.clear()
         self._members.clear()
         self._callers.clear()
@@ -227,13 +238,12 @@ class LiveState:
             for ch in channels:
                 uid = ch.get("Uniqueid", "")
                 created = now - _duration(ch.get("Duration", ""))
-                self._channels[uid] = {
+                self._add_channel({
                     "uid": uid, "name": ch.get("Channel", ""), "linkedid": ch.get("Linkedid") or uid,
                     "caller": ch.get("CallerIDNum", ""), "caller_name": ch.get("CallerIDName", ""),
                     "context": ch.get("Context", ""), "exten": ch.get("Exten", ""),
                     "state": ch.get("ChannelState", ""), "created": created, "bridge": "",
-                    "did": dids.get(uid, ""), "up_at": created if ch.get("ChannelState") == "6" else None}
-                self._by_name[ch.get("Channel", "")] = uid
+                    "did": dids.get(uid, ""), "up_at": created if ch.get("ChannelState") == "6" else None})
                 bridge = ch.get("BridgeId") or ""
                 if bridge:
                     self._channels[uid]["bridge"] = bridge
@@ -276,6 +286,8 @@ class LiveState:
         if not ext or not queue:
             return ""
         member = self._members.setdefault((queue, ext), {})
+        self._ext_queues.setdefault(ext, set()).add(queue)
+        self._queue_exts.setdefault(queue, set()).add(ext)
         paused = ev.get("Paused") == "1"
         if paused and not member.get("paused"):
             last_pause = _num(ev.get("LastPause"))
@@ -304,34 +316,87 @@ class LiveState:
             handler = getattr(self, "_on_" + event.get("Event", ""), None)
             if handler is None:
                 return []
+            before = self._touched(event)
             handler(event, now)
-            return self._publish(self._diff(now))
+            after = self._touched(event)
+            if self._full:
+                return self._publish(self._diff(now))
+            return self._publish(self._diff(now, *(a | b for a, b in zip(before, after))))
+
+    def _touched(self, ev: dict) -> tuple[set[str], set[str], set[str]]:
+        """The calls, agents and queues an event can change (before and after applying it
+        this covers channels leaving a bridge and calls ending)."""
+        lids = {ev.get("Linkedid"), ev.get("DestLinkedid"), ev.get("ParkeeLinkedid")}
+        ch = self._channels.get(ev.get("Uniqueid", ""))
+        if ch is not None:
+            lids.add(ch["linkedid"])
+        for uid in self._bridges.get(ev.get("BridgeUniqueid", ""), ()):
+            if uid in self._channels:
+                lids.add(self._channels[uid]["linkedid"])
+        exts = {endpoint_of(ev.get("Channel", "")), endpoint_of(ev.get("DestChannel", "")),
+                extension_of(ev.get("Interface", "")), extension_of(ev.get("StateInterface", "")),
+                extension_of(ev.get("Device", ""))}
+        return lids - {None, ""}, exts - {""}, {ev.get("Queue") or ""} - {""}
 
     def tick(self, now: float) -> list[Change]:
         """Time alone changes things (wrap-up ends, the day rolls over): call every second."""
         with self.lock:
             self._roll_day(now)
-            return self._publish(self._diff(now))
+            if self._full:
+                return self._publish(self._diff(now))
+            waiting = {ext for ext, v in self._views["agent"].items() if v["state"] == "wrap_up"}
+            return self._publish(self._diff(now, set(), waiting, set()))
 
     def _call(self, linkedid: str) -> dict:
         return self._calls.setdefault(linkedid, {"id": linkedid})
 
     def _call_channels(self, linkedid: str) -> list[str]:
-        uids = [u for u, c in self._channels.items() if c["linkedid"] == linkedid]
+        uids = self._lid_uids.get(linkedid, ())
         return sorted(uids, key=lambda u: (self._channels[u]["created"], u))
+
+    def _add_channel(self, ch: dict) -> None:
+        old = self._channels.get(ch["uid"])
+        if old is not None:
+            self._remove_channel(ch["uid"])
+        self._channels[ch["uid"]] = ch
+        self._by_name[ch["name"]] = ch["uid"]
+        self._lid_uids.setdefault(ch["linkedid"], set()).add(ch["uid"])
+        self._ep_uids.setdefault(endpoint_of(ch["name"]), set()).add(ch["uid"])
+
+    def _remove_channel(self, uid: str) -> dict | None:
+        ch = self._channels.pop(uid, None)
+        if ch is None:
+            return None
+        if self._by_name.get(ch["name"]) == uid:
+            del self._by_name[ch["name"]]
+        for index, key in ((self._lid_uids, ch["linkedid"]), (self._ep_uids, endpoint_of(ch["name"]))):
+            uids = index.get(key)
+            if uids is not None:
+                uids.discard(uid)
+                if not uids:
+                    del index[key]
+        return ch
+
+    def _remove_member(self, queue: str, ext: str) -> dict | None:
+        member = self._members.pop((queue, ext), None)
+        for index, key, value in ((self._ext_queues, ext, queue), (self._queue_exts, queue, ext)):
+            values = index.get(key)
+            if values is not None:
+                values.discard(value)
+                if not values:
+                    del index[key]
+        return member
 
     def _on_Newchannel(self, ev: dict, now: float) -> None:
         uid = ev.get("Uniqueid", "")
         linkedid = ev.get("Linkedid") or uid
-        self._channels[uid] = {
+        self._add_channel({
             "uid": uid, "name": ev.get("Channel", ""), "linkedid": linkedid,
             "caller": ev.get("CallerIDNum", ""), "caller_name": ev.get("CallerIDName", ""),
             "context": ev.get("Context", ""), "exten": ev.get("Exten", ""),
-            "state": ev.get("ChannelState", ""), "created": now, "bridge": "", "did": "",
-            "up_at": now if ev.get("ChannelState") == "6" else None}
-        if ev.get("Context") in TRUNK_CONTEXTS:
-            self._channels[uid]["did"] = ev.get("Exten", "")
-        self._by_name[ev.get("Channel", "")] = uid
+            "state": ev.get("ChannelState", ""), "created": now, "bridge": "",
+            "did": ev.get("Exten", "") if ev.get("Context") in TRUNK_CONTEXTS else "",
+            "up_at": now if ev.get("ChannelState") == "6" else None})
         call = self._call(linkedid)
         call.setdefault("started", now)
 
@@ -359,10 +424,9 @@ class LiveState:
 
     def _on_Hangup(self, ev: dict, now: float) -> None:
         uid = ev.get("Uniqueid", "")
-        ch = self._channels.pop(uid, None)
+        ch = self._remove_channel(uid)
         if ch is None:
             return
-        self._by_name.pop(ch["name"], None)
         if ch["bridge"] in self._bridges:
             self._bridges[ch["bridge"]].discard(uid)
             if not self._bridges[ch["bridge"]]:
@@ -430,6 +494,7 @@ class LiveState:
 
     def _on_QueueCallerAbandon(self, ev: dict, now: float) -> None:
         self._abandoned.add((ev.get("Uniqueid", ""), ev.get("Queue", "")))
+        self._agg = None
 
     def _on_AgentCalled(self, ev: dict, now: float) -> None:
         ext = extension_of(ev.get("Interface", ""))
@@ -448,12 +513,14 @@ class LiveState:
         call = self._call(linkedid)
         call.update(agent=ext, answered_at=now, agent_channel=ev.get("DestChannel", ""))
         self._answered[(ev.get("Uniqueid", ""), ev.get("Queue", ""))] = (_num(ev.get("HoldTime")), ext)
+        self._agg = None
         if ext:
             self._agent_runtime.setdefault(ext, {}).pop("ringing_for", None)
 
     def _on_AgentComplete(self, ev: dict, now: float) -> None:
         ext = extension_of(ev.get("Interface", ""))
         self._talk[(ev.get("Uniqueid", ""), ev.get("Queue", ""))] = (_num(ev.get("TalkTime")), ext)
+        self._agg = None
         member = self._members.get((ev.get("Queue", ""), ext))
         if member is not None:
             member["lastcall"] = now
@@ -465,8 +532,8 @@ class LiveState:
 
     def _on_QueueMemberRemoved(self, ev: dict, now: float) -> None:
         ext = extension_of(ev.get("Interface", "")) or extension_of(ev.get("StateInterface", ""))
-        if self._members.pop((ev.get("Queue", ""), ext), None) is not None:
-            if ext and not any(e == ext for _, e in self._members):
+        if self._remove_member(ev.get("Queue", ""), ext) is not None:
+            if ext and ext not in self._ext_queues:
                 self.session(ext, logout=now)
 
     def _on_QueueMemberStatus(self, ev: dict, now: float) -> None:
@@ -511,7 +578,7 @@ class LiveState:
     # -- views -------------------------------------------------------------------------
 
     def _is_agent(self, endpoint: str) -> bool:
-        return endpoint in self._agents_db or any(ext == endpoint for _, ext in self._members)
+        return endpoint in self._agents_db or endpoint in self._ext_queues
 
     def _call_view(self, linkedid: str, now: float) -> dict | None:
         uids = self._call_channels(linkedid)
@@ -587,10 +654,10 @@ class LiveState:
 
     def _agent_view(self, ext: str, calls: dict[str, dict], now: float) -> dict:
         db = self._agents_db.get(ext, {})
-        members = {q: m for (q, e), m in self._members.items() if e == ext}
+        members = {q: self._members[(q, ext)] for q in self._ext_queues.get(ext, ())}
         static = bool(db.get("static")) or any(m.get("static") for m in members.values())
         paused = [m for m in members.values() if m.get("paused")]
-        chans = [c for c in self._channels.values() if endpoint_of(c["name"]) == ext]
+        chans = [self._channels[u] for u in sorted(self._ep_uids.get(ext, ()))]
         call_id = None
         for c in chans:
             call_id = c["linkedid"]
@@ -634,8 +701,9 @@ class LiveState:
             view = calls.get(c["linkedid"])
             if view and view["direction"] == "out" and endpoint_of(view["agent_channel"] or "") == ext:
                 self._outbound.setdefault(ext, set()).add(c["linkedid"])
-        answered = sum(1 for _, e in self._answered.values() if e == ext)
-        talk = sum(t for t, e in self._talk.values() if e == ext)
+        agg = self._aggregates()
+        answered = agg["answered"].get(ext, 0)
+        talk = agg["talk"].get(ext, 0.0)
         paused_since = min((m.get("paused_since") or now) for m in paused) if paused else None
         logins = [m["login_time"] for m in members.values() if m.get("login_time")]
         return {
@@ -653,7 +721,7 @@ class LiveState:
 
     def _queue_view(self, name: str, agents: dict[str, dict], now: float) -> dict:
         db = self._queues_db.get(name, {})
-        members = [(e, m) for (q, e), m in self._members.items() if q == name]
+        members = [(e, self._members[(name, e)]) for e in self._queue_exts.get(name, ())]
         paused = busy = unavailable = 0
         for ext, m in members:
             st = agents.get(ext, {}).get("state")
@@ -666,9 +734,9 @@ class LiveState:
         callers = sorted(self._callers.get(name, {}).items(),
                          key=lambda kv: (kv[1]["position"], kv[1]["queued_at"]))
         sl_seconds = int(_num(db.get("sl_seconds"), 0) or DEFAULT_SL_SECONDS)
-        answered = [h for (u, q), (h, _) in self._answered.items() if q == name]
-        abandoned = sum(1 for (u, q) in self._abandoned | self._timeouts if q == name
-                        and (u, q) not in self._answered)
+        agg = self._aggregates()
+        answered = agg["holds"].get(name, [])
+        abandoned = agg["abandoned"].get(name, 0)
         total = len(answered) + abandoned
         logged = {ext for ext, _ in members}
         return {
@@ -682,6 +750,20 @@ class LiveState:
             if total else None,
             "sl_seconds": sl_seconds, "callers": [linkedid for linkedid, _ in callers]}
 
+    def _aggregates(self) -> dict:
+        if self._agg is None:
+            agg: dict = {"answered": {}, "talk": {}, "holds": {}, "abandoned": {}}
+            for (uid, queue), (hold, ext) in self._answered.items():
+                agg["answered"][ext] = agg["answered"].get(ext, 0) + 1
+                agg["holds"].setdefault(queue, []).append(hold)
+            for (uid, queue), (talk, ext) in self._talk.items():
+                agg["talk"][ext] = agg["talk"].get(ext, 0.0) + talk
+            for key in self._abandoned | self._timeouts:
+                if key not in self._answered:
+                    agg["abandoned"][key[1]] = agg["abandoned"].get(key[1], 0) + 1
+            self._agg = agg
+        return self._agg
+
     def _build(self, now: float) -> dict[str, dict]:
         calls = {}
         for linkedid in list(self._calls):
@@ -690,13 +772,65 @@ class LiveState:
                 self._calls.pop(linkedid, None)
             else:
                 calls[linkedid] = view
-        exts = set(self._agents_db) | {e for _, e in self._members}
+        exts = set(self._agents_db) | set(self._ext_queues)
         agents = {ext: self._agent_view(ext, calls, now) for ext in sorted(exts)}
-        names = set(self._queues_db) | {q for q, _ in self._members} | set(self._callers)
+        names = set(self._queues_db) | set(self._queue_exts) | set(self._callers)
         queues = {name: self._queue_view(name, agents, now) for name in sorted(names)}
         return {"call": calls, "agent": agents, "queue": queues}
 
-    def _diff(self, now: float) -> list[Change]:
+    def _diff(self, now: float, lids: set[str] | None = None, exts: set[str] | None = None,
+              queues: set[str] | None = None) -> list[Change]:
+        """Bring the views up to date and say what changed: everything, or only what the
+        given calls, agents and queues can have changed (an event touches a few)."""
+        if lids is None or self._full:
+            self._full = False
+            self._agg = None
+            return self._diff_all(now)
+        changes: list[Change] = []
+        exts, queues = set(exts or ()), set(queues or ())
+        calls_v, agents_v, queues_v = self._views["call"], self._views["agent"], self._views["queue"]
+        for lid in sorted(lids):
+            old = calls_v.get(lid)
+            new = self._call_view(lid, now)
+            if new is None:
+                self._calls.pop(lid, None)
+            for v in (old, new):
+                if v:
+                    exts.update(endpoint_of(c) for c in v["channels"])
+                    if v["queue"]:
+                        queues.add(v["queue"])
+            if new != old:
+                if new is None:
+                    del calls_v[lid]
+                else:
+                    calls_v[lid] = new
+                changes.append(("call", lid, new))
+        for ext in sorted(exts):
+            old = agents_v.get(ext)
+            new = self._agent_view(ext, calls_v, now) \
+                if ext in self._agents_db or ext in self._ext_queues else None
+            if new != old:
+                for v in (old, new):
+                    if v:
+                        queues.update(v["queues"])
+                if new is None:
+                    del agents_v[ext]
+                else:
+                    agents_v[ext] = new
+                changes.append(("agent", ext, new))
+        for name in sorted(queues):
+            old = queues_v.get(name)
+            exists = name in self._queues_db or name in self._queue_exts or name in self._callers
+            new = self._queue_view(name, agents_v, now) if exists else None
+            if new != old:
+                if new is None:
+                    del queues_v[name]
+                else:
+                    queues_v[name] = new
+                changes.append(("queue", name, new))
+        return changes
+
+    def _diff_all(self, now: float) -> list[Change]:
         views = self._build(now)
         changes: list[Change] = []
         for kind in ("call", "agent", "queue"):
