@@ -474,3 +474,36 @@ def test_wallboard_in_the_browser_follows_calld(app, db, calld, page, tmp_path):
         expect(page.locator("#live-down")).to_contain_text("Live data unavailable")
         expect(page.locator("#calls tbody tr")).to_have_count(0)
         assert page.console_errors == []
+
+
+def test_operator_panel(app, db, calld):
+    boss = user_with_phone(app, db, "boss", "supervisor", None)
+    page = text(boss.get("/operator/"))
+    for call_id, caller in ((CALL_WAITING, "48600100200"), (CALL_TALKING, "48500999888")):
+        cells = row(page, "call", call_id)
+        assert caller in cell_text(cells)
+        assert f'name="call" value="{call_id}"' in cells          # transfer, park, hang up
+        assert f'name="calls" form="conf-form" value="{call_id}"' in cells
+        assert '<option value="extension:102">102 Agent 102</option>' in cells
+        assert '<option value="queue:support">' in cells
+        assert "Pick up" not in cells            # no phone linked to pick up with
+    assert 'data-target="queue:support"' in page and 'data-target="extension:101"' in page
+    # a queue deleted since the page was drawn: calld refuses, the operator reads why
+    r = boss.post("/operator/transfer", data={"csrf_token": csrf(boss, "/operator/"),
+                                              "call": CALL_WAITING, "target": "queue:sales"},
+                  follow_redirects=True)
+    assert "there is no queue 'sales'; choose one from the list" in text(r)
+    refused = store_live.audit_log(db)[0]
+    assert (refused["username"], refused["action"], refused["call"]) == \
+        ("boss", "transfer", CALL_WAITING)
+
+
+def test_event_stream_ends_with_the_session(app, db, calld):
+    anna = user_with_phone(app, db, "anna", "agent", "101")
+    r = anna.get("/live/events", buffered=False)
+    assert sse_messages(r, lambda event, data: True)[-1][0] == "snapshot"
+    users.set_password(db, "anna", "a-new-password-42")   # e.g. reset by an admin
+    rest = [chunk for chunk, _n in zip(r.response, range(100))]
+    assert len(rest) < 100          # the stream ended by itself
+    r.close()
+    assert anna.get("/live/events").status_code == 302    # and the session is gone

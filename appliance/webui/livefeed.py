@@ -37,7 +37,8 @@ KINDS = {"call": "calls", "agent": "agents", "queue": "queues"}
 SUBSCRIBER_QUEUE = 500          # messages a browser may fall behind before it is dropped
 RETRY_FIRST_S, RETRY_MAX_S = 0.5, 10.0
 KEEPALIVE_S = 15.0
-FIRST_WAIT_S = 3.0              # a new feed waits this long for calld's first answer
+FIRST_WAIT_S = 3.0
+ACTION_TIMEOUT_S = 15.0         # longer than calld's own wait for Asterisk (AMI: 10 s)              # a new feed waits this long for calld's first answer
 
 Message = tuple[str, Any]        # ("snapshot", snap) | ("change", change) | ("down", {"error"})
 
@@ -54,6 +55,8 @@ def client():
             except Exception:  # noqa: BLE001 - no calld on this box: pages say so
                 log.exception("no live call-center client")
                 found = None
+        if found is not None:   # calld may wait up to 10 s for Asterisk before it refuses
+            found.timeout = max(found.timeout, ACTION_TIMEOUT_S)
         ext["jns_live_client"] = found
     return ext["jns_live_client"]
 
