@@ -507,3 +507,21 @@ def test_event_stream_ends_with_the_session(app, db, calld):
     assert len(rest) < 100          # the stream ended by itself
     r.close()
     assert anna.get("/live/events").status_code == 302    # and the session is gone
+
+
+def test_desk_of_an_agent_who_logs_in(app, db, calld):
+    from appliance.store import config
+    config.add_agent(db, "103", "Agent 103", login=True)
+    config.save_queue(db, "support", "Support", members=["101", "102", "103"])
+    calld.reload_config()
+    ola = user_with_phone(app, db, "ola", "agent", "103")
+    page = text(ola.get("/agent/"))
+    assert 'name="queue" value="support" checked' in page
+    assert 'id="logout-form"' in page and "always logged in" not in page
+    assert "logged out" in cell_text(page.split('id="me"')[1].split("</section>")[0])
+    token = csrf(ola, "/agent/")
+    r = ola.post("/agent/login", data={"csrf_token": token}, follow_redirects=True)
+    assert "Tick the queues to log in to." in text(r)
+    r = ola.post("/agent/login", data={"csrf_token": token, "queue": "sales"},
+                 follow_redirects=True)
+    assert "agent 103 is not assigned to queue 'sales'" in text(r)

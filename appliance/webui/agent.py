@@ -77,7 +77,10 @@ def login():
     phone = _linked_or_back()
     if phone:
         chosen = request.form.getlist("queue")
-        act("login", "You are logged in.", agent=phone, queues=chosen or None)
+        if not chosen and store_live.assigned_queues(db(), phone):
+            flash("Tick the queues to log in to.", "error")
+        else:
+            act("login", "You are logged in.", agent=phone, queues=chosen or None)
     return _back()
 
 

@@ -107,6 +107,7 @@ LIVE: dict[str, str] = {
     "Customer card: the CRM comes with a later release.":
         "Karta klienta: CRM pojawi się w jednym z kolejnych wydań.",
     "You are logged in.": "Zalogowano do kolejek.",
+    "Tick the queues to log in to.": "Zaznacz kolejki, do których chcesz się zalogować.",
     "You are logged out of the queues.": "Wylogowano z kolejek.",
     "You are paused.": "Masz przerwę.",
     "You are ready for calls again.": "Znów jesteś gotowy do odbierania połączeń.",
