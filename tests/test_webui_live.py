@@ -525,3 +525,47 @@ def test_desk_of_an_agent_who_logs_in(app, db, calld):
     r = ola.post("/agent/login", data={"csrf_token": token, "queue": "sales"},
                  follow_redirects=True)
     assert "agent 103 is not assigned to queue 'sales'" in text(r)
+
+
+@pytest.mark.browser
+def test_desk_in_the_browser_shows_the_agents_own_calls(app, db, calld, page, tmp_path):
+    from playwright.sync_api import expect
+
+    from tests.test_webui_browser import running_panel
+    users.create_user(db, "anna", ADMIN_PW, "agent", lang="en", agent="101")
+    env = {"JNS_DB": app.extensions["jns_db"].path,
+           "JNS_CALLD_URL": f"http://127.0.0.1:{calld.port}",
+           "JNS_CALLD_SECRET": app.config["LIVE_CLIENT"].secret}
+    with running_panel(env, tmp_path / "gunicorn.log") as url:
+        page.goto(url + "/login")
+        page.fill("#username", "anna")
+        page.fill("#password", ADMIN_PW)
+        page.click("button.primary")
+        page.goto(url + "/agent/")
+        mine = page.locator(f'#my-calls [data-call="{CALL_TALKING}"]')
+        expect(mine.locator(".caller")).to_have_text("48500999888")
+        expect(mine.locator(".talk")).to_have_text(re.compile(r"\d+:\d\d"))
+        expect(page.locator("#me .state")).to_have_text("on a call")
+
+        # agent 102 answers the waiting caller: not shown on 101's desk
+        calld._on_event(member("QueueMemberPause", "102"))
+        calld._on_event(newchannel("1764140000.4", "PJSIP/102-00000004", "48600100200",
+                                   linkedid=CALL_WAITING, context="jns-agents", exten="102"))
+        calld._on_event({"Event": "AgentConnect", "Queue": "support", "Interface": "PJSIP/102",
+                         "MemberName": "Agent 102", "Channel": "PJSIP/trunk-00000001",
+                         "Uniqueid": CALL_WAITING, "Linkedid": CALL_WAITING,
+                         "DestChannel": "PJSIP/102-00000004", "DestUniqueid": "1764140000.4",
+                         "HoldTime": "9", "RingTime": "1"})
+        expect(page.locator('[data-queue="support"] .answered')).to_have_text("2")
+        # the agent's own call ends: the card goes, "no call" shows, 101 is not on a call
+        calld._on_event({"Event": "BridgeLeave", "BridgeUniqueid": "b-1",
+                         "Uniqueid": "1764140000.3", "Channel": "PJSIP/101-00000003",
+                         "Linkedid": CALL_TALKING})
+        hangup(calld, "1764140000.3", "PJSIP/101-00000003")
+        hangup(calld, CALL_TALKING, "PJSIP/trunk-00000002")
+        expect(mine).to_have_count(0)
+        expect(page.locator('[data-empty="calls"]')).to_be_visible()
+        expect(page.locator("#me .state")).not_to_have_text("on a call")
+        assert page.locator("#my-calls [data-call]").count() == 0
+        assert "48600100200" not in page.content()
+        assert page.console_errors == []
