@@ -114,8 +114,8 @@ def test_pause_reasons_crud(app, db, admin):
     assert {"code": "coffee", "title": "Kawa", "position": 7, "active": True} in \
         store_live.pause_reasons(db)
     # edit: a new title, not active any more (agents no longer see it)
-    r = admin.post("/admin/pause-reasons/coffee", data={"csrf_token": token, "title": "Kawa i herbata",
-                                                        "position": "8"})
+    r = admin.post("/admin/pause-reasons/coffee", data={"csrf_token": token,
+                                                        "title": "Kawa i herbata", "position": "8"})
     assert r.status_code == 302
     assert "coffee" not in {p["code"] for p in store_live.pause_reasons(db)}
     assert {"code": "coffee", "title": "Kawa i herbata", "position": 8, "active": False} in \

@@ -37,36 +37,43 @@ KINDS = {"call": "calls", "agent": "agents", "queue": "queues"}
 SUBSCRIBER_QUEUE = 500          # messages a browser may fall behind before it is dropped
 RETRY_FIRST_S, RETRY_MAX_S = 0.5, 10.0
 KEEPALIVE_S = 15.0
-FIRST_WAIT_S = 3.0
-ACTION_TIMEOUT_S = 15.0         # longer than calld's own wait for Asterisk (AMI: 10 s)              # a new feed waits this long for calld's first answer
+FIRST_WAIT_S = 3.0              # a new feed waits this long for calld's first answer
+ACTION_TIMEOUT_S = 15.0         # longer than calld's own wait for Asterisk (AMI: 10 s)
 
 Message = tuple[str, Any]        # ("snapshot", snap) | ("change", change) | ("down", {"error"})
+_MAKING = threading.Lock()       # one client and one feed per app, whichever thread comes first
 
 
 def client():
     """The app's LiveClient, or None when the box has no calld configured."""
     ext = current_app.extensions
-    if "jns_live_client" not in ext:
-        found = current_app.config.get("LIVE_CLIENT")
-        if found is None:
-            try:
-                from ..telephony.calld import LiveClient
-                found = LiveClient.from_env()
-            except Exception:  # noqa: BLE001 - no calld on this box: pages say so
-                log.exception("no live call-center client")
-                found = None
-        if found is not None:   # calld may wait up to 10 s for Asterisk before it refuses
-            found.timeout = max(found.timeout, ACTION_TIMEOUT_S)
-        ext["jns_live_client"] = found
+    with _MAKING:
+        if "jns_live_client" not in ext:
+            ext["jns_live_client"] = _make_client()
     return ext["jns_live_client"]
+
+
+def _make_client():
+    found = current_app.config.get("LIVE_CLIENT")
+    if found is None:
+        try:
+            from ..telephony.calld import LiveClient
+            found = LiveClient.from_env()
+        except Exception:  # noqa: BLE001 - no calld on this box: pages say so
+            log.exception("no live call-center client")
+            found = None
+    if found is not None:   # calld may wait up to 10 s for Asterisk before it refuses
+        found.timeout = max(found.timeout, ACTION_TIMEOUT_S)
+    return found
 
 
 def feed() -> "LiveFeed | None":
     """The app's LiveFeed (created, not yet started, on first use); None without calld."""
     ext = current_app.extensions
-    if "jns_live_feed" not in ext:
-        live = client()
-        ext["jns_live_feed"] = LiveFeed(live.events) if live is not None else None
+    live = client()
+    with _MAKING:
+        if "jns_live_feed" not in ext:
+            ext["jns_live_feed"] = LiveFeed(live.events) if live is not None else None
     return ext["jns_live_feed"]
 
 
