@@ -375,13 +375,25 @@ def test_event_stream_says_down_when_calld_stops(app, db, admin, calld):
     assert sse_messages(r, lambda event, data: True)[-1][0] == "snapshot"
     calld.stop()
     seen = sse_messages(r, lambda event, data: event == "down")
-    r.close()
     assert seen[-1][1]["error"]
     english(admin)
     page = text(admin.get("/supervisor/"))
     assert "Live data unavailable: the live call-center service is not running (jns-calld)" \
         in re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page))
     assert "48600100200" not in page
+    # calld comes back (e.g. restarted by systemd) on its port: a fresh snapshot follows
+    from appliance.telephony.calld import CallService
+    again = CallService(calld.db_path, calld.ami, queue_log=calld.queue_log,
+                        bind=("127.0.0.1", calld.port), secret=calld.secret).start()
+    try:
+        again.reload_config()
+        again._on_event(PICTURE[0])
+        seen = sse_messages(r, lambda event, data: event == "snapshot")
+        assert seen[-1][1]["agents"]["101"]["queues"] == ["support"]
+        assert seen[-1][1]["calls"] == {}
+    finally:
+        r.close()
+        again.stop()
 
 
 def test_actions_reach_calld_and_its_refusals_are_shown(app, db, calld):
@@ -569,3 +581,23 @@ def test_desk_in_the_browser_shows_the_agents_own_calls(app, db, calld, page, tm
         assert page.locator("#my-calls [data-call]").count() == 0
         assert "48600100200" not in page.content()
         assert page.console_errors == []
+
+
+def test_a_slow_browser_is_dropped_and_never_blocks_the_others(app, calld):
+    from appliance.webui.livefeed import LiveFeed
+    feed = LiveFeed(app.config["LIVE_CLIENT"].events, queue_size=5)
+    try:
+        slow, quick = feed.subscribe(), feed.subscribe()
+        assert slow.get(timeout=5)[0] == quick.get(timeout=5)[0] == "snapshot"
+        for n in range(10):     # ten callers come in; `slow` never reads, `quick` does
+            uid = f"1764140100.{n}"
+            calld._on_event(newchannel(uid, f"PJSIP/trunk-0000010{n}", f"4860010030{n}"))
+            while True:
+                message = quick.get(timeout=5)
+                assert message is not None, f"quick subscriber stalled at caller {n}"
+                if message[0] == "change" and message[1]["id"] == uid:
+                    break
+        assert slow.closed and not quick.closed
+        assert feed.subscribers == 1
+    finally:
+        feed.stop()
