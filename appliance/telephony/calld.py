@@ -127,6 +127,7 @@ class CallService:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._changed = threading.Event()
+        self._resync_wanted = threading.Event()
         self._data_version = None
         self.resyncs = 0
         self.events_seen = 0
@@ -140,15 +141,15 @@ class CallService:
 
     def start(self) -> "CallService":
         self.ami.on_event("*", self._on_event)
-        self.ami.on_connect(self._on_connect)
+        self.ami.on_connect(self.request_resync)
         self.ami.on_disconnect(self._on_disconnect)
         for target, name in ((self.server.serve_forever, "calld-http"), (self._ticker, "calld-tick"),
-                             (self._writer, "calld-db")):
+                             (self._writer, "calld-db"), (self._resyncer, "calld-resync")):
             t = threading.Thread(target=target, name=name, daemon=True)
             t.start()
             self._threads.append(t)
         if self.ami.connected:   # connected before we subscribed: resync now
-            threading.Thread(target=self._on_connect, name="calld-resync", daemon=True).start()
+            self.request_resync()
         return self
 
     def stop(self) -> None:
@@ -157,7 +158,10 @@ class CallService:
         self.server.server_close()
         with self._sub_lock:
             for sub in self._subscribers:
-                sub.put(None)
+                try:
+                    sub.put_nowait(None)
+                except queue.Full:
+                    pass
         self._writes.put(None)
         for t in self._threads:
             t.join(timeout=5)
@@ -180,6 +184,8 @@ class CallService:
             if changes:
                 self._publish(changes)
         name = event.get("Event")
+        if name in RESYNC_EVENTS:
+            self.request_resync()
         if name in ("QueueMemberAdded", "QueueMemberRemoved") and event.get("Membership") != "static":
             from .live import extension_of
             ext = extension_of(event.get("Interface", "")) or extension_of(event.get("StateInterface", ""))
@@ -193,23 +199,37 @@ class CallService:
         with self.state.lock:
             self._publish(self.state.set_connected(False, time.time()))
 
-    def _on_connect(self) -> None:
-        """A new AMI session: subscribe to the event classes we use and rebuild everything."""
+    def request_resync(self) -> None:
+        """Rebuild the picture from Asterisk soon (a new AMI session, Asterisk fully booted,
+        a reload); events from now on are held and applied after the rebuild."""
         if self._stop.is_set():
             return
-        with self._resync_lock:
-            with self.state.lock:
+        with self.state.lock:
+            if self._buffer is None:
                 self._buffer = []
-            try:
-                self._resync()
-            except Exception as exc:
-                self.last_error = f"resync failed: {exc}"
-                log.exception("rebuilding the live picture failed; dropping the AMI connection")
-                with self.state.lock:
-                    self._buffer = None
-                    self._publish(self.state.set_connected(False, time.time()))
-                self._stop.wait(2.0)   # no reconnect storm when the rebuild keeps failing
-                self.ami._drop()       # the keeper reconnects and we try again
+        self._resync_wanted.set()
+
+    def _resyncer(self) -> None:
+        while not self._stop.is_set():
+            if not self._resync_wanted.wait(0.5):
+                continue
+            self._resync_wanted.clear()
+            session = self.ami.connects
+            with self._resync_lock:
+                try:
+                    self._resync()
+                except Exception as exc:
+                    self.last_error = f"resync failed: {exc}"
+                    with self.state.lock:
+                        self._buffer = None
+                        self._publish(self.state.set_connected(False, time.time()))
+                    if self.ami.connects == session and self.ami.connected:
+                        log.exception("rebuilding the live picture failed; reconnecting to AMI")
+                        self._stop.wait(2.0)   # no reconnect storm when the rebuild keeps failing
+                        if self.ami.connects == session:
+                            self.ami._drop()   # the keeper reconnects and we try again
+                    else:
+                        log.warning("rebuild cut short by a lost AMI session: %s", exc)
 
     def _resync(self) -> None:
         ami = self.ami
@@ -253,8 +273,11 @@ class CallService:
                  len(channels), len(queue_status), len(held))
 
     def resync(self) -> None:
-        """Rebuild now (e.g. after the panel changed agents or queues)."""
-        self._on_connect()
+        """Rebuild now, in this thread."""
+        self.request_resync()
+        self._resync_wanted.clear()
+        with self._resync_lock:
+            self._resync()
 
     def reload_config(self) -> None:
         """Agents and queues changed in the database: take them without asking Asterisk."""
@@ -458,6 +481,7 @@ def run_box(db_path: Path, layout, queue_log: Path) -> None:
     raise SystemExit("a jns-calld thread ended")
 
 
+RESYNC_EVENTS = ("FullyBooted", "Reload")   # Asterisk (re)loaded: queues and members may differ
 ACTION_NAMES = ("login", "logout", "pause", "unpause", "dial", "spy", "transfer", "pickup",
                 "hangup", "park", "conference")
 

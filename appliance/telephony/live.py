@@ -169,7 +169,13 @@ class LiveState:
         """Agents as the admin configured them: {ext, name, user, static, assigned,
         last_login, last_logout}."""
         with self.lock:
-            self._agents_db = {str(r["ext"]): dict(r) for r in rows}
+            old, self._agents_db = self._agents_db, {str(r["ext"]): dict(r) for r in rows}
+            for ext, row in self._agents_db.items():
+                # a login seen on AMI may not have reached the database yet: keep the newer
+                for key in ("last_login", "last_logout"):
+                    seen = old.get(ext, {}).get(key)
+                    if seen is not None and (row.get(key) is None or row[key] < seen):
+                        row[key] = seen
             self._names = {r["name"]: ext for ext, r in self._agents_db.items() if r.get("name")}
             return self._publish(self._diff(time.time() if now is None else now))
 
