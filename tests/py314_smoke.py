@@ -111,3 +111,31 @@ wd.slow_round()
 wd.stop()
 assert alerts.rules(db) and sms.outbox(db)[0]["status"] == "queued"
 print("OK watchdog")
+
+from appliance.telephony.ami import AMIClient  # noqa: E402
+from appliance.telephony.calld import CallService, LiveClient, LiveError  # noqa: E402
+
+with socket.socket() as closed:   # an AMI port nobody listens on: Asterisk is away
+    closed.bind(("127.0.0.1", 0))
+    away_port = closed.getsockname()[1]
+ami = AMIClient("127.0.0.1", away_port, "jns", "x", name="calld314")
+live = CallService(f"{tmp}/jns.db", ami, queue_log=pathlib.Path(tmp, "queue_log"),
+                   bind=("127.0.0.1", 0), secret="s3cret", close_with=(ami,)).start()
+ami.start()
+try:
+    client = LiveClient(f"http://127.0.0.1:{live.port}", "s3cret")
+    snap = client.state()
+    assert snap["asterisk"]["connected"] is False and snap["calls"] == {}, snap
+    name, first = next(client.events())
+    assert name == "snapshot" and first["asterisk"]["connected"] is False, (name, first)
+    try:
+        LiveClient(f"http://127.0.0.1:{live.port}", "wrong").state()
+        raise AssertionError("calld answered without its secret")
+    except LiveError:
+        pass
+    ev = {"Event": "QueueMemberAdded", "Queue": "support", "Interface": "PJSIP/101",
+          "MemberName": "Agent 101", "Membership": "dynamic", "Status": "1", "Paused": "0"}
+    assert live.state.apply(ev, 1.0)[0][0] == "agent"
+finally:
+    live.stop()
+print("OK calld")
