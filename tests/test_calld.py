@@ -37,9 +37,21 @@ def box(tmp_path_factory, agent_port):
 
 @pytest.fixture(scope="module")
 def calld(box):
-    service = box.start_calld()
+    from appliance.telephony.queue_alarms import QueueAlarms
+    alarms = QueueAlarms(box.db_path, leds_root=None)   # helper D's call-center alarms
+    service = box.start_calld(alarms=alarms)
     yield service
     service.stop()
+    alarms.close()
+
+
+@pytest.fixture(autouse=True)
+def asterisk_has_no_complaints(box):
+    """Whatever calld asks Asterisk (event mask, status lists, variables), Asterisk must
+    not log problems about it."""
+    yield
+    bad = [line for line in box.log_text().splitlines() if " WARNING[" in line or " ERROR[" in line]
+    assert not bad, "Asterisk logged problems:\n" + "\n".join(bad[-20:])
 
 
 @pytest.fixture
@@ -214,6 +226,10 @@ def test_desk_login_pause_and_logout_through_calld_show_on_the_wallboard_and_in_
     assert ready["last_login"] is not None and ready["state"] in ("ready", "unavailable")
     tile = feed.until(change("queue", "desk", lambda d: d["logged_in"] == 1))
     assert tile["title"] == "Desk"
+    # the alarms hook: "one agent left" in the queue reaches the wallboard
+    alarms = feed.until(change("alarms", "", lambda d: any(
+        a["check"] == "queue_agents" and a["subject"] == "desk" for a in d)))
+    assert [a["severity"] for a in alarms if a["subject"] == "desk"] == ["warning"]
 
     client.action("pause", agent="103", reason="lunch", user="anna")
     paused = feed.until(change("agent", "103", lambda d: d["paused"]))
@@ -228,6 +244,7 @@ def test_desk_login_pause_and_logout_through_calld_show_on_the_wallboard_and_in_
     client.action("logout", agent="103", user="anna")
     gone = feed.until(change("agent", "103", lambda d: d["state"] == "logged_out"))
     assert gone["queues"] == [] and gone["last_logout"] >= gone["last_login"]
+    feed.until(change("alarms", "", lambda d: not any(a["subject"] == "desk" for a in d)))
     sessions = wait(lambda: [r for r in box.db.query(
         "SELECT * FROM agent_sessions WHERE agent = '103'") if r["logout_at"]])
     assert [(r["queue"], r["login_at"] <= r["logout_at"]) for r in sessions] == [("desk", True)]
