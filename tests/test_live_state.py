@@ -312,3 +312,38 @@ def test_an_agents_call_to_an_outside_number_counts_as_outbound_for_the_agent_an
     assert talking["agents"]["101"]["today"]["outbound"] == 1
     assert talking["queues"]["support"]["outbound_today"] == 1
     assert talking["queues"]["support"]["answered_today"] == 0
+
+
+def test_a_parked_call_shows_its_space_and_a_conference_its_room():
+    st = base_state()
+    queued_call(st)
+    agent_rings(st)
+    agent_answers(st)
+    parkee = {"ParkeeChannel": CALLER_CH, "ParkeeChannelState": "6", "ParkeeCallerIDNum": "48600100200",
+              "ParkeeUniqueid": CALLER_UID, "ParkeeLinkedid": CALLER_UID, "Parkinglot": "default",
+              "ParkerDialString": "PJSIP/101", "ParkingTimeout": "45", "ParkingDuration": "0"}
+    st.apply({"Event": "ParkedCall", **parkee, "ParkingSpace": "701"}, T0 + 20)
+    st.apply({"Event": "Hangup", **chan(AGENT_CH, AGENT_UID, CALLER_UID, "101", "Agent 101",
+                                        "from-internal", "support"), "Cause": "16"}, T0 + 20)
+    call = st.snapshot(T0 + 21)["calls"][CALLER_UID]
+    assert call["state"] == "parked" and call["parked_at"] == "701"
+    assert st.snapshot(T0 + 21)["agents"]["101"]["call"] is None
+    st.apply({"Event": "UnParkedCall", **parkee, "ParkingSpace": "701"}, T0 + 30)
+    st.apply({**caller("ConfbridgeJoin"), "Conference": "op-1", "BridgeUniqueid": "c1",
+              "Admin": "No", "Muted": "No"}, T0 + 31)
+    assert_nothing_missed(st, T0 + 31)
+    call = st.snapshot(T0 + 32)["calls"][CALLER_UID]
+    assert call["state"] == "conference" and call["conference"] == "op-1" and call["parked_at"] is None
+
+
+def test_queue_log_of_today_is_found_in_a_long_file(tmp_path):
+    from appliance.telephony.calld import read_queue_log_today
+    path = tmp_path / "queue_log"
+    days = [T0 - 2 * 86400, T0 - 86400, T0]
+    lines = [f"{day + i:.3f}|{i}.1|support|Agent 101|CONNECT|{i % 40}|{i}.2|3"
+             for day in days for i in range(3000)]
+    path.write_text("\n".join(lines) + "\n")
+    today = read_queue_log_today(path, T0 + 5000)
+    midnight = time.mktime(time.localtime(T0)[:3] + (0, 0, 0, 0, 0, -1))
+    assert today == [line for line in lines if float(line.split("|")[0]) >= midnight]
+    assert len(today) == 3000 and read_queue_log_today(tmp_path / "none", T0) == []
