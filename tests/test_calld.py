@@ -259,3 +259,25 @@ def _try_login(client) -> bool:
         if "No such queue" in str(exc) or "desk" in str(exc):
             return False
         raise
+
+
+def test_a_caller_who_times_out_in_the_queue_counts_as_unanswered(box, calld, client, sipp):
+    from appliance.store import config
+    config.save_queue(box.db, "short", "Short", members=["101"], max_wait=10)
+    config.save_route(box.db, "200", "queue", "short", title="Short")
+    assert wait(lambda: box.applier.in_sync(box.db), timeout=20), "configuration not applied"
+    assert wait(lambda: "short" in client.state()["queues"])
+    feed = Feed(client)
+    before = feed.until(lambda name, m: name == "snapshot")["queues"]["short"]
+    assert before["abandoned_today"] == 0 and before["answered_today"] == 0
+    results: list = []
+    threading.Thread(target=lambda: results.append(
+        sipp.call(box.layout.sip_port, did="200", digit="1", timeout_s=60)), daemon=True).start()
+    queued = feed.until(change("call", test=lambda d: d and d["queue"] == "short"))
+    # nobody answers within the queue's 10 s: Asterisk logs EXITWITHTIMEOUT (no AMI event)
+    tile = feed.until(change("queue", "short", lambda d: d["abandoned_today"] == 1
+                             and d["waiting"] == 0))
+    assert tile["service_level_today"] == 0.0 and tile["answered_today"] == 0
+    assert any(e[4] == "EXITWITHTIMEOUT" and e[1] == queued["id"] for e in
+               (line.split("|") for line in
+                (box.asterisk.log_dir / "queue_log").read_text().splitlines()))

@@ -347,3 +347,16 @@ def test_queue_log_of_today_is_found_in_a_long_file(tmp_path):
     midnight = time.mktime(time.localtime(T0)[:3] + (0, 0, 0, 0, 0, -1))
     assert today == [line for line in lines if float(line.split("|")[0]) >= midnight]
     assert len(today) == 3000 and read_queue_log_today(tmp_path / "none", T0) == []
+
+
+def test_a_queue_timeout_from_queue_log_counts_once_as_unanswered():
+    st = base_state()
+    queued_call(st)
+    st.apply({**caller("QueueCallerLeave"), "Queue": "support", "Position": "1", "Count": "0"}, T0 + 300)
+    assert st.snapshot(T0 + 300)["queues"]["support"]["abandoned_today"] == 0   # AMI cannot tell
+    line = f"{T0 + 300:.3f}|{CALLER_UID}|support|NONE|EXITWITHTIMEOUT|1|1|298"
+    changes = st.add_queue_log([line], T0 + 301)
+    assert [c[2]["abandoned_today"] for c in changes if c[0] == "queue"] == [1]
+    assert st.add_queue_log([line], T0 + 302) == []          # the same line again: no change
+    st.load_queue_log([line], T0 + 303)
+    assert st.snapshot(T0 + 303)["queues"]["support"]["abandoned_today"] == 1

@@ -73,6 +73,37 @@ def read_queue_log_today(path: Path, now: float) -> list[str]:
                 and float(line.split("|", 1)[0]) >= midnight]
 
 
+class QueueLogTail:
+    """New complete lines of the queue_log since the last read (a rotated or truncated
+    file is read from its start)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.offset, self.inode = Path(path), 0, None
+
+    def mark_end(self) -> None:
+        try:
+            st = os.stat(self.path)
+            self.offset, self.inode = st.st_size, st.st_ino
+        except FileNotFoundError:
+            self.offset, self.inode = 0, None
+
+    def read_new(self) -> list[str]:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return []
+        if st.st_ino != self.inode or st.st_size < self.offset:
+            self.offset, self.inode = 0, st.st_ino
+        if st.st_size == self.offset:
+            return []
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            data = f.read(st.st_size - self.offset)
+        end = data.rfind(b"\n") + 1     # a line still being written waits for the next read
+        self.offset += end
+        return data[:end].decode(errors="replace").splitlines()
+
+
 def agent_rows(db) -> list[dict]:
     """The agents as LiveState.set_agents wants them, from the database."""
     from ..store import live as store_live
@@ -113,6 +144,7 @@ class CallService:
         self.db = store.open_db(self.db_path)
         self.ami = ami
         self.queue_log = Path(queue_log)
+        self._tail = QueueLogTail(self.queue_log)
         self.secret = secret
         self.state = LiveState()
         self.alarms = alarms
@@ -251,6 +283,7 @@ class CallService:
                     dids[ch["Uniqueid"]] = value
         agents, queues = agent_rows(self.db), queue_rows(self.db)
         now = time.time()
+        self._tail.mark_end()   # lines after this are read again by the tail: counted once
         lines = read_queue_log_today(self.queue_log, now)
         with self.state.lock:
             st = self.state
@@ -297,6 +330,17 @@ class CallService:
         except Exception:
             log.exception("reading agents and queues from the database failed")
 
+    def _follow_queue_log(self, now: float) -> None:
+        """Queue timeouts have no AMI event: the queue_log says EXITWITHTIMEOUT."""
+        try:
+            lines = self._tail.read_new()
+        except OSError:
+            log.exception("reading %s failed", self.queue_log)
+            return
+        if lines:
+            with self.state.lock:
+                self._publish(self.state.add_queue_log(lines, now))
+
     def _writer(self) -> None:
         from ..store import live as store_live
         while True:
@@ -322,6 +366,7 @@ class CallService:
             if now - last_tick >= 1.0:
                 last_tick = now
                 self._follow_database()
+                self._follow_queue_log(now)
                 with self.state.lock:
                     self._publish(self.state.tick(now))
             if self.alarms is not None and (

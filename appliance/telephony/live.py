@@ -126,24 +126,8 @@ class LiveState:
             self._reset_today(now)
             self._outbound = outbound
             paused: dict[str, set[str]] = {}
-            for line in lines:
-                parts = line.rstrip("\n").split("|")
-                if len(parts) < 5:
-                    continue
-                at = _num(parts[0], -1)
-                if at < 0 or _day(at) != self._today:
-                    continue
-                uid, queue, agent, event, data = parts[1], parts[2], parts[3], parts[4], parts[5:]
-                ext = self._names.get(agent) or extension_of(agent) or agent
-                if event == "CONNECT":
-                    self._answered[(uid, queue)] = (_num(data[0] if data else 0), ext)
-                elif event == "ABANDON":
-                    self._abandoned.add((uid, queue))
-                elif event == "EXITWITHTIMEOUT":
-                    self._timeouts.add((uid, queue))
-                elif event in ("COMPLETECALLER", "COMPLETEAGENT"):
-                    self._talk[(uid, queue)] = (_num(data[1] if len(data) > 1 else 0), ext)
-                elif event in ("PAUSE", "PAUSEALL", "UNPAUSE", "UNPAUSEALL"):
+            for at, uid, queue, ext, event, data in self._queue_log_lines(lines):
+                if event in ("PAUSE", "PAUSEALL", "UNPAUSE", "UNPAUSEALL"):
                     flags = paused.setdefault(ext, set())
                     was = bool(flags)
                     key = "*" if event.endswith("ALL") else queue
@@ -156,6 +140,49 @@ class LiveState:
                         flags.discard("*")
                     self._pause_edge(ext, was, bool(flags), at)
             return self._publish(self._diff(now))
+
+    def add_queue_log(self, lines: Iterable[str], now: float) -> list[Change]:
+        """New queue_log lines as Asterisk appends them: answers, abandons and timeouts
+        (a queue timeout has no AMI event of its own).  Counting is by caller, so lines
+        already known from AMI or an earlier read count once; pauses come from AMI."""
+        with self.lock:
+            self._roll_day(now)
+            exts: set[str] = set()
+            queues: set[str] = set()
+            for _at, _uid, queue, ext, _event, _data in self._queue_log_lines(lines):
+                exts.add(ext)
+                queues.add(queue)
+            if not queues:
+                return []
+            if self._full:
+                return self._publish(self._diff(now))
+            return self._publish(self._diff(now, set(), exts, queues))
+
+    def _queue_log_lines(self, lines: Iterable[str]):
+        """Count today's answers, abandons, timeouts and talk time of queue_log lines; yield
+        every line of today as (at, callid, queue, extension, event, data)."""
+        for line in lines:
+            parts = line.rstrip("\n").split("|")
+            if len(parts) < 5:
+                continue
+            at = _num(parts[0], -1)
+            if at < 0 or _day(at) != self._today:
+                continue
+            uid, queue, agent, event, data = parts[1], parts[2], parts[3], parts[4], parts[5:]
+            ext = self._names.get(agent) or extension_of(agent) or agent
+            if event == "CONNECT":
+                self._answered[(uid, queue)] = (_num(data[0] if data else 0), ext)
+            elif event == "ABANDON":
+                self._abandoned.add((uid, queue))
+            elif event == "EXITWITHTIMEOUT":
+                self._timeouts.add((uid, queue))
+            elif event in ("COMPLETECALLER", "COMPLETEAGENT"):
+                self._talk[(uid, queue)] = (_num(data[1] if len(data) > 1 else 0), ext)
+            else:
+                yield at, uid, queue, ext, event, data
+                continue
+            self._agg = None
+            yield at, uid, queue, ext, event, data
 
     def _pause_edge(self, ext: str, was: bool, now_paused: bool, at: float) -> None:
         if not was and now_paused:
