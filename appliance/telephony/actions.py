@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from typing import Iterable
 
 from ..store import live
-from ..store.db import PerThread
+from ..store.db import open_db
 from . import render
 from .ami import AMIClient, AMIError
 
@@ -87,14 +88,17 @@ class Actions:
 
     def __init__(self, ami: AMIClient, db_path: str, *, ring_s: int = RING_S):
         self.ami = ami
-        self.dbs = PerThread(db_path)
+        self.db_path = db_path
         self.ring_s = ring_s     # how long a phone rings before "did not answer"
+        open_db(db_path).conn.close()   # migrated once, up front
+        self._local = threading.local()
 
     # -- helpers -----------------------------------------------------------------------
 
     @property
     def db(self):
-        return self.dbs.get()
+        """This action's own connection (jns-calld runs each request in a new thread)."""
+        return self._local.db
 
     def _audit(self, user: str, action: str, *, call: str = "", channel: str = "",
                target: str = "", result: str = "ok") -> None:
@@ -106,20 +110,27 @@ class Actions:
 
     def _run(self, user: str, action: str, fn, *, call: str = "", channel: str = "",
              target: str = ""):
-        """Run fn(); audit the outcome; AMI failures become a message for the user."""
+        """Run fn() with a database connection of its own; audit the outcome; AMI
+        failures become a message for the user."""
+        self._local.db = open_db(self.db_path, migrate=False)
         try:
-            result = fn()
-        except ActionError as exc:
-            self._audit(user, action, call=call, channel=channel, target=target,
-                        result=str(exc))
-            raise
-        except AMIError as exc:
-            log.warning("%s by %s failed: %s", action, user, exc)
-            message = _ami_message(str(exc))
-            self._audit(user, action, call=call, channel=channel, target=target, result=message)
-            raise ActionError(message) from exc
-        self._audit(user, action, call=call, channel=channel, target=target)
-        return result
+            try:
+                result = fn()
+            except ActionError as exc:
+                self._audit(user, action, call=call, channel=channel, target=target,
+                            result=str(exc))
+                raise
+            except AMIError as exc:
+                log.warning("%s by %s failed: %s", action, user, exc)
+                message = _ami_message(str(exc))
+                self._audit(user, action, call=call, channel=channel, target=target,
+                            result=message)
+                raise ActionError(message) from exc
+            self._audit(user, action, call=call, channel=channel, target=target)
+            return result
+        finally:
+            self._local.db.conn.close()
+            self._local.db = None
 
     def _agent(self, ext: str) -> dict:
         row = self.db.execute("SELECT extension, name, login FROM agents WHERE extension = ?",
