@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from .ami import AMIClient, AMIError
-from .live import LiveState, endpoint_of
+from .live import LiveState, extension_of
 
 log = logging.getLogger(__name__)
 
@@ -219,8 +219,8 @@ class CallService:
         if name in RESYNC_EVENTS:
             self.request_resync()
         if name in ("QueueMemberAdded", "QueueMemberRemoved") and event.get("Membership") != "static":
-            from .live import extension_of
-            ext = extension_of(event.get("Interface", "")) or extension_of(event.get("StateInterface", ""))
+            ext = extension_of(event.get("Interface", "")) \
+                or extension_of(event.get("StateInterface", ""))
             if ext:
                 self._writes.put((name, ext, event.get("Queue", ""), now))
 
@@ -532,7 +532,6 @@ ACTION_NAMES = ("login", "logout", "pause", "unpause", "dial", "spy", "transfer"
 
 
 def extension_of_member(ev: dict) -> str:
-    from .live import extension_of
     return extension_of(ev.get("Location") or ev.get("Interface", "")) \
         or extension_of(ev.get("StateInterface", ""))
 
