@@ -597,8 +597,8 @@ def _make_handler(service: CallService):
                         msg = sub.get(timeout=KEEPALIVE_S)
                     except queue.Empty:
                         msg = b": keepalive\n\n"
-                    if msg is None:
-                        break
+                    if msg is None or sub not in service._subscribers:
+                        break   # stopping, or cut off for falling behind: the client reconnects
                     batch = [msg]
                     while len(batch) < 200:   # what piled up meanwhile goes in one write
                         try:
