@@ -59,6 +59,7 @@ def prepare() -> None:
     os.chmod(DB_PATH, 0o600)   # holds SIP/AMI secrets and password hashes
     config.seed_demo(db)
     store.ensure_secret(db, "ami_secret")
+    store.ensure_secret(db, "calld_secret")   # the panel reads it to reach jns-calld
     store.ensure_secret(db, "web_secret_key", 32)
     _https_certificate()
     _ssh_host_key()
