@@ -195,6 +195,12 @@ def test_agents_from_before_desk_logins_stay_always_logged_in(tmp_path):
     config.add_agent(db, "203", "Ewa", login=False)
     assert dict(db.execute("SELECT extension, login FROM agents").fetchall()) == {
         "201": 0, "202": 1, "203": 0}
+    config.set_agent_login(db, "201", True)
+    config.set_agent_login(db, "202", False)
+    assert dict(db.execute("SELECT extension, login FROM agents").fetchall()) == {
+        "201": 1, "202": 0, "203": 0}
+    with pytest.raises(store.StoreError, match="no agent with extension '999'"):
+        config.set_agent_login(db, "999", True)
     fresh = store.open_db(tmp_path / "demo.db")
     config.seed_demo(fresh)
     assert dict(fresh.execute("SELECT extension, login FROM agents").fetchall()) == {

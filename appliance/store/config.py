@@ -81,6 +81,16 @@ def set_agent_contact(db: sqlite_utils.Database, extension: str, contact: str | 
             raise StoreError(f"no agent with extension {extension!r}")
 
 
+def set_agent_login(db: sqlite_utils.Database, extension: str, login: bool) -> None:
+    """True: the agent logs in to its queues at the desk; False: always in them (a static
+    queue member that cannot log out).  Takes effect when Asterisk's files are applied."""
+    with transaction(db):
+        cur = db.conn.execute("UPDATE agents SET login = ? WHERE extension = ?",
+                              [1 if login else 0, extension])
+        if cur.rowcount != 1:
+            raise StoreError(f"no agent with extension {extension!r}")
+
+
 QUEUE_STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear",
                     "wrandom")
 QUEUE_RANGES = {"member_timeout": (5, 120, "ring time per agent (s)"),
