@@ -189,6 +189,27 @@ def test_desk_login_pause_with_reason_unpause_and_logout(box):
         "logout", "unpause", "pause", "login", "login"]
 
 
+def test_desk_login_survives_an_asterisk_restart_and_ends_when_unassigned(box):
+    act = box.actions
+    act.login("104", None, user="ola")
+    box.asterisk.stop()
+    box.asterisk.start()
+    box.asterisk.wait_fully_booted(timeout=60)
+    assert wait_for(lambda: box.ami.connected and "PJSIP/104" in members(box, "support"),
+                    timeout=30), "the desk login was lost with the restart"
+    # the admin takes 104 out of queue support: the login there ends too
+    config.set_queue_members(box.db, "support", {"101": 0, "102": 0})
+    assert wait_for(lambda: box.applier.in_sync(box.db), timeout=20)
+    try:
+        assert act.drop_unassigned() == [("104", "support")]
+        assert "PJSIP/104" not in members(box, "support")
+        assert "PJSIP/101" in members(box, "support")           # static members stay
+        assert act.drop_unassigned() == []
+    finally:
+        config.set_queue_members(box.db, "support", {"101": 0, "102": 0, "104": 3})
+        assert wait_for(lambda: box.applier.in_sync(box.db), timeout=20)
+
+
 def test_desk_refusals_say_why_and_change_nothing(box):
     act = box.actions
     with pytest.raises(ActionError, match="always logged in .* cannot log out"):

@@ -274,6 +274,35 @@ class Actions:
             return {"ok": True, "number": target}
         return self._run(user, "dial", run, target=f"{agent}>{number}")
 
+    def drop_unassigned(self, *, user: str = "system") -> list[tuple[str, str]]:
+        """Log agents out of queues the admin no longer assigns them to (desk logins are
+        kept by Asterisk across restarts, so a removed assignment would otherwise keep
+        ringing the agent).  Call after the configuration is applied; returns the
+        (extension, queue) memberships it ended."""
+        def run():
+            assigned = set(self.db.execute(
+                "SELECT a.extension, q.name FROM queue_members m JOIN queues q "
+                "ON q.id = m.queue_id JOIN agents a ON a.id = m.agent_id").fetchall())
+            _, events = self.ami.action_list("QueueStatus", "QueueStatusComplete")
+            dropped = []
+            for e in events:
+                iface = e.get("StateInterface") or e.get("Interface") or ""
+                if (e.get("Event") != "QueueMember" or e.get("Membership") != "dynamic"
+                        or not iface.startswith("PJSIP/")):
+                    continue
+                ext = iface.split("/", 1)[1]
+                if (ext, e["Queue"]) in assigned:
+                    continue
+                try:
+                    self.ami.action("QueueRemove", Queue=e["Queue"],
+                                    Interface=e.get("Interface") or iface)
+                    dropped.append((ext, e["Queue"]))
+                except AMIError as exc:
+                    if "not there" not in str(exc).lower():
+                        raise
+            return dropped
+        return self._run(user, "drop_unassigned", run)
+
     # -- supervision -------------------------------------------------------------------
 
     def spy(self, phone: str | None, channel: str, mode: str, *, user: str,
