@@ -281,3 +281,28 @@ def test_a_caller_who_times_out_in_the_queue_counts_as_unanswered(box, calld, cl
     assert any(e[4] == "EXITWITHTIMEOUT" and e[1] == queued["id"] for e in
                (line.split("|") for line in
                 (box.asterisk.log_dir / "queue_log").read_text().splitlines()))
+
+
+def test_an_agents_outside_call_shows_the_number_and_counts_as_outbound(box, calld, client, sipp):
+    from appliance.store import config
+    carrier_port = free_port()
+    config.add_trunk(box.db, "carrier", "127.0.0.2", port=carrier_port)
+    assert wait(lambda: box.applier.in_sync(box.db), timeout=20), "configuration not applied"
+    feed = Feed(client)
+    snap = feed.until(lambda name, m: name == "snapshot")
+    before = snap["queues"]["support"]["outbound_today"]
+    assert snap["agents"]["102"]["today"]["outbound"] == 0
+    far_end = sipp.agent(carrier_port, talk_ms=3000, ip="127.0.0.2")   # the called party
+    secret = box.db.execute("SELECT secret FROM agents WHERE extension = '102'").fetchone()[0]
+    results: list = []
+    threading.Thread(target=lambda: results.append(sipp.phone_call(
+        box.layout.sip_port, "102", secret, "0048221234567", talk_ms=1000)), daemon=True).start()
+    talking = feed.until(change("call", test=lambda d: d and d["state"] == "talking"))
+    assert talking["direction"] == "out" and talking["caller"] == "48221234567"
+    assert talking["agent"] == "102" and talking["agent_channel"].startswith("PJSIP/102-")
+    assert talking["caller_channel"] != talking["agent_channel"] and talking["did"] is None
+    feed.until(change("call", talking["id"], lambda d: d is None))
+    agent = feed.until(change("agent", "102", lambda d: d["today"]["outbound"] == 1))
+    assert agent["call"] is None
+    assert client.state()["queues"]["support"]["outbound_today"] == before + 1
+    assert far_end.wait(timeout=30) == 0
