@@ -9,6 +9,18 @@ Only facts Asterisk reported are shown: a rebuild replaces every call, member an
 so nothing stale stays after a reconnect.  Counters of today are keyed by the caller's
 uniqueid, so the same answer read from AMI and from queue_log counts once.
 
+Meaning of a few numbers (the snapshot's shape is the shared design of issue 6):
+- an agent's `today.talk_s` and `today.pause_s` hold finished calls and pauses; while on a
+  call or paused the page adds now - answered_at / now - paused_since itself (as it counts
+  wait and talk times up), so nothing is sent every second;
+- a queue's `busy` counts members ringing, on a call or in wrap-up (none of them can take
+  a call now); `free` = logged_in - paused - busy - unavailable;
+- `abandoned_today` counts callers who hung up in the queue and queue timeouts
+  (EXITWITHTIMEOUT, from queue_log: it has no AMI event); `service_level_today` is the
+  inclusive one: answered within sl_seconds / (answered + abandoned + timeouts);
+- while Asterisk is away there are no calls and no queue memberships: the configured
+  agents stay listed, logged out (desk login) or unavailable (always in their queues).
+
 It must never open sockets or files, start threads or talk to Asterisk: jns-calld
 (appliance.telephony.calld) does the I/O and feeds this model under its lock.
 """
