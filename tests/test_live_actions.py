@@ -15,6 +15,7 @@ import pytest
 
 from appliance.devbox import DevBox, free_port
 from appliance.store import config, live, users
+from appliance.telephony import render
 from appliance.telephony.actions import ActionError, Actions, normalise_number
 from tests.conftest import Sipp, require_rootfs
 from tests.test_skeleton_call import cdr_rows, queue_log, wait_for
@@ -52,11 +53,14 @@ def box(tmp_path_factory):
     users.create_user(db, "sup2", PW, "supervisor", agent="105")
     users.create_user(db, "sup3", PW, "supervisor", agent="107")
     b.ports = ports
+    # parked calls come back after 8 s here (PARK_TIMEOUT_S on the box)
+    park_timeout, render.PARK_TIMEOUT_S = render.PARK_TIMEOUT_S, 8
     b.start()
     # a phone nobody answers rings 4 s here (30 s on the box) before "did not answer"
     b.actions = Actions(b.ami, str(b.db_path), ring_s=4)
     yield b
     b.stop()
+    render.PARK_TIMEOUT_S = park_timeout
 
 
 @pytest.fixture(autouse=True)
@@ -405,6 +409,21 @@ def test_operator_parks_a_caller_and_the_parked_call_can_be_ended(box, sipp, sta
     assert wait_for(lambda: withdrawn_not_abandoned(box, before, 1)), queue_log(box)[-5:]
     box.actions.hangup(ch[0], user="op")
     assert wait_for(lambda: not parked(box))
+    cust.wait(timeout=30)
+
+
+def test_a_parked_call_nobody_picks_up_comes_back_to_the_operator(box, sipp, staffed_waitq):
+    operator = sipp.agent(box.ports["102"], talk_ms=1500)   # the demo's operator: queue support
+    cust = caller(box, sipp, "48600000077")
+    ch = wait_for(lambda: waiting(box, "waitq"), timeout=30)
+    assert ch
+    box.actions.park(ch[0], user="op")
+    assert wait_for(lambda: parked(box)) == {"701": ch[0]}
+    assert wait_for(lambda: [e for e in log_lines(box, "ENTERQUEUE") if e[2] == "support"
+                             and e[6] == "48600000077"], timeout=30), queue_log(box)[-5:]
+    operator.wait(timeout=30)
+    assert operator.returncode == 0
+    assert not parked(box)
     cust.wait(timeout=30)
 
 
