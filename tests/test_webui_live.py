@@ -601,3 +601,17 @@ def test_a_slow_browser_is_dropped_and_never_blocks_the_others(app, calld):
         assert feed.subscribers == 1
     finally:
         feed.stop()
+
+
+def test_too_many_live_screens_leave_the_panel_usable(app, db, admin, calld):
+    app.config["LIVE_MAX_STREAMS"] = 1
+    first = admin.get("/live/events", buffered=False)
+    assert sse_messages(first, lambda event, data: True)[-1][0] == "snapshot"
+    second = admin.get("/live/events")
+    assert second.get_data(as_text=True) == (
+        'retry: 30000\nevent: down\ndata: {"error":"too many live screens are open; '
+        'close one or try again later"}\n\n')
+    first.close()
+    third = admin.get("/live/events", buffered=False)
+    assert sse_messages(third, lambda event, data: True)[-1][0] == "snapshot"
+    third.close()

@@ -49,6 +49,11 @@ LIVE: dict[str, str] = {
     "the live call-center service is not running (jns-calld)":
         "usługa call center na żywo nie działa (jns-calld)",
     "the live event stream ended": "strumień zdarzeń na żywo się zakończył",
+    "connecting to the live call-center service": "łączenie z usługą call center na żywo",
+    "the live call-center service closed the connection":
+        "usługa call center na żywo zamknęła połączenie",
+    "too many live screens are open; close one or try again later":
+        "otwarto zbyt wiele ekranów na żywo; zamknij któryś lub spróbuj później",
     "Waiting": "Czekający",
     "Longest wait": "Najdłuższe czekanie",
     "Logged in": "Zalogowani",

@@ -39,6 +39,12 @@ RETRY_FIRST_S, RETRY_MAX_S = 0.5, 10.0
 KEEPALIVE_S = 15.0
 FIRST_WAIT_S = 3.0              # a new feed waits this long for calld's first answer
 ACTION_TIMEOUT_S = 15.0         # longer than calld's own wait for Asterisk (AMI: 10 s)
+MAX_STREAMS = 56                # each open stream holds a gunicorn thread (64): keep 8 for pages
+TOO_MANY = "too many live screens are open; close one or try again later"
+DOWN_REASONS = ("the live call-center service is not configured",
+                "the live call-center service is not running (jns-calld)",
+                "the live event stream ended", "connecting to the live call-center service",
+                "the live call-center service closed the connection", TOO_MANY)
 
 Message = tuple[str, Any]        # ("snapshot", snap) | ("change", change) | ("down", {"error"})
 _MAKING = threading.Lock()       # one client and one feed per app, whichever thread comes first
@@ -207,6 +213,8 @@ def labels(db_conn) -> dict[str, str]:
     out.update({f"pause:{r['code']}": r["title"]
                 for r in store_live.pause_reasons(db_conn, active_only=False)})
     out["unavailable"] = _("Live data unavailable")
+    for why in DOWN_REASONS:    # why the stream is down, in the user's language
+        out[why] = _(why)
     return out
 
 
@@ -466,16 +474,23 @@ def _still_signed_in(user_id: int, stamp: str, role: str) -> bool:
 def events():
     """`text/event-stream` of the live picture: `snapshot`, then `change`s (filtered for
     agents), `down` while calld is unreachable, `: keepalive` every 15 s; it ends when the
-    user's session ends (deleted, new password, other role) or the browser is too slow."""
+    user's session ends (deleted, new password, other role) or the browser is too slow.
+    Past MAX_STREAMS open streams a new one gets `down` at once, so the panel's threads
+    stay free for pages."""
     live = feed()
     view = agent_view_for(g.user)
     user_id, role = g.user["id"], g.user["role"]
     stamp = str(session.get("stamp", ""))
     keepalive = float(current_app.config.get("LIVE_KEEPALIVE_S", KEEPALIVE_S))
 
+    max_streams = int(current_app.config.get("LIVE_MAX_STREAMS", MAX_STREAMS))
+
     def stream() -> Iterator[str]:
         if live is None:
             yield sse("down", {"error": "the live call-center service is not configured"})
+            return
+        if live.subscribers >= max_streams:   # the browser tries again in 30 s
+            yield "retry: 30000\n" + sse("down", {"error": TOO_MANY})
             return
         sub = live.subscribe()
         try:
