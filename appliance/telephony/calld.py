@@ -398,11 +398,11 @@ class CallService:
         messages = [_sse("change", {"seq": first + i, "kind": kind, "id": key, "data": data})
                     for i, (kind, key, data) in enumerate(changes)]
         with self._sub_lock:
+            blob = b"".join(messages)   # one wake-up per stream for what one event changed
             dead = []
             for sub in self._subscribers:
                 try:
-                    for m in messages:
-                        sub.put_nowait(m)
+                    sub.put_nowait(blob)
                 except queue.Full:
                     dead.append(sub)
             for sub in dead:
