@@ -270,6 +270,9 @@ def test_wallboard_first_paint(app, db, calld):
     boss = user_with_phone(app, db, "boss", "supervisor", None)
     page = text(boss.get("/supervisor/"))
     assert 'id="live-down" class="alert alert-error" role="status" hidden' in page
+    # this calld's AMI never connected: the page says so (its calls come from fed events)
+    assert re.search(r'id="asterisk-down" class="alert alert-error" role="status">\s*'
+                     r'Asterisk is not connected to the live service', page)
     waiting = cell_text(row(page, "call", CALL_WAITING))
     assert "48600100200" in waiting and "waiting in queue" in waiting and "support" in waiting
     talking = cell_text(row(page, "call", CALL_TALKING))
@@ -481,7 +484,9 @@ def test_wallboard_in_the_browser_follows_calld(app, db, calld, page, tmp_path):
         expect(page.locator('[data-queue="support"] .waiting')).to_have_text("1")
 
         # calld stops: "live data unavailable", no calls shown
+        expect(page.locator("#asterisk-down")).to_be_visible()   # AMI never connected
         calld.stop()
+        expect(page.locator("#asterisk-down")).to_be_hidden()
         expect(page.locator("#live-down")).to_be_visible()
         expect(page.locator("#live-down")).to_contain_text("Live data unavailable")
         expect(page.locator("#calls tbody tr")).to_have_count(0)

@@ -44,6 +44,8 @@ LIVE: dict[str, str] = {
     "state:dialing": "wybieranie",
     # shared live pieces
     "Live data unavailable": "Dane na żywo niedostępne",
+    "Asterisk is not connected to the live service: calls and agents cannot be shown.":
+        "Asterisk nie jest połączony z usługą na żywo: nie można pokazać połączeń ani agentów.",
     "the live call-center service is not configured":
         "usługa call center na żywo nie jest skonfigurowana",
     "the live call-center service is not running (jns-calld)":

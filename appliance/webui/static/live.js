@@ -169,6 +169,8 @@
     var t = now();
     Object.keys(TABLES).forEach(function (table) { syncTable(table, t); });
     syncAlarms();
+    var away = document.getElementById("asterisk-down");
+    if (away) { away.hidden = !(model && model.asterisk && !model.asterisk.connected); }
   }
   function soon() { if (!pending) { pending = true; setTimeout(render, 0); } }
 
