@@ -114,14 +114,14 @@ class DevBox:
                       close_with=(ami,), **kw)
         return wd.start()
 
-    def start_calld(self, **kw):
+    def start_calld(self, port: int | None = None, **kw):
         """jns-calld over this devbox (its own AMI session, the box's queue_log), serving on
-        layout.calld_port.  The caller stops it before stop()."""
+        layout.calld_port (or `port`).  The caller stops it before stop()."""
         from .telephony.calld import CallService
         ami = AMIClient("127.0.0.1", self.layout.ami_port, self.layout.ami_user,
                         self.layout.ami_secret, name="calld")
         service = CallService(self.db_path, ami, queue_log=self.asterisk.log_dir / "queue_log",
-                              bind=("127.0.0.1", self.layout.calld_port),
+                              bind=("127.0.0.1", port or self.layout.calld_port),
                               secret=store.ensure_secret(self.db, "calld_secret"),
                               close_with=(ami,), **kw).start()
         ami.start()

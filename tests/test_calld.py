@@ -306,3 +306,12 @@ def test_an_agents_outside_call_shows_the_number_and_counts_as_outbound(box, cal
     assert agent["call"] is None
     assert client.state()["queues"]["support"]["outbound_today"] == before + 1
     assert far_end.wait(timeout=30) == 0
+    # a restarted jns-calld still knows today's outside calls (from the CDR)
+    again = box.start_calld(port=free_port())
+    try:
+        fresh = LiveClient(f"http://127.0.0.1:{again.port}", calld.secret)
+        restarted = wait(lambda: (s := fresh.state())["asterisk"]["connected"] and s)
+        assert restarted["agents"]["102"]["today"]["outbound"] == 1
+        assert restarted["queues"]["support"]["outbound_today"] == before + 1
+    finally:
+        again.stop()

@@ -360,3 +360,27 @@ def test_a_queue_timeout_from_queue_log_counts_once_as_unanswered():
     assert st.add_queue_log([line], T0 + 302) == []          # the same line again: no change
     st.load_queue_log([line], T0 + 303)
     assert st.snapshot(T0 + 303)["queues"]["support"]["abandoned_today"] == 1
+
+
+def test_outside_calls_of_today_are_read_back_from_the_cdr_and_counted_once(tmp_path):
+    from appliance.telephony.calld import outbound_from_cdr
+    day = time.strftime("%Y-%m-%d", time.localtime(T0))
+    yesterday = time.strftime("%Y-%m-%d", time.localtime(T0 - 86400))
+    row = ('"","102","48221234567","jns-outbound","""Agent 102"" <102>","PJSIP/102-00000000",'
+           '"PJSIP/carrier-00000001","Dial","PJSIP/48221234567@carrier,60","{d} 09:54:38",'
+           '"{d} 09:54:38","{d} 09:54:41",3,3,"ANSWERED","DOCUMENTATION","{uid}","&rec=x.wav"')
+    inbound = ('"","48600","100","jns-queue","""Caller"" <48600>","PJSIP/carrier-0-00000002",'
+               '"PJSIP/101-00000003","Queue","support","{d} 09:00:00","{d} 09:00:05",'
+               '"{d} 09:01:00",60,55,"ANSWERED","DOCUMENTATION","1795.9","did=100"')
+    path = tmp_path / "Master.csv"
+    path.write_text("\n".join([row.format(d=yesterday, uid="1795.1"), row.format(d=day, uid="1795.2"),
+                               inbound.format(d=day)]) + "\n")
+    found = outbound_from_cdr(path, T0)
+    assert found == {"102": {"1795.2"}}
+    st = base_state()
+    st.apply(member("QueueMemberStatus", "102"), T0)
+    st.add_outbound(found, T0 + 1)
+    st.add_outbound(found, T0 + 2)
+    snap = st.snapshot(T0 + 2)
+    assert snap["agents"]["102"]["today"]["outbound"] == 1
+    assert snap["queues"]["support"]["outbound_today"] == 1

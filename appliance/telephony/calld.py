@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from .ami import AMIClient, AMIError
-from .live import LiveState, extension_of
+from .live import LiveState, endpoint_of, extension_of
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,33 @@ class QueueLogTail:
         return data[:end].decode(errors="replace").splitlines()
 
 
+def outbound_from_cdr(path: Path, now: float) -> dict[str, set[str]]:
+    """Agents' calls to outside numbers today, from Asterisk's CDR (cdr-csv/Master.csv):
+    {endpoint of the calling channel: {its uniqueid}} for rows that went out through the
+    trunk (dcontext jns-outbound).  Read once when jns-calld starts; live calls are seen
+    on AMI."""
+    import csv
+    today = time.localtime(now)[:3]
+    found: dict[str, set[str]] = {}
+    try:
+        f = open(path, newline="", encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return found
+    with f:
+        for row in csv.reader(line for line in f if "jns-outbound" in line):
+            if len(row) < 17 or row[3] != "jns-outbound":
+                continue
+            try:
+                if time.strptime(row[9], "%Y-%m-%d %H:%M:%S")[:3] != today:
+                    continue
+            except ValueError:
+                continue
+            endpoint = endpoint_of(row[5])
+            if endpoint:
+                found.setdefault(endpoint, set()).add(row[16])
+    return found
+
+
 def agent_rows(db) -> list[dict]:
     """The agents as LiveState.set_agents wants them, from the database."""
     from ..store import live as store_live
@@ -161,6 +188,7 @@ class CallService:
         self._changed = threading.Event()
         self._resync_wanted = threading.Event()
         self._data_version = None
+        self._cdr_read = False
         self.resyncs = 0
         self.events_seen = 0
         self.event_names: collections.Counter = collections.Counter()
@@ -285,11 +313,18 @@ class CallService:
         now = time.time()
         self._tail.mark_end()   # lines after this are read again by the tail: counted once
         lines = read_queue_log_today(self.queue_log, now)
+        cdr = None
+        if not self._cdr_read:   # outside calls before this start (not in queue_log)
+            cdr = outbound_from_cdr(self.queue_log.parent / "cdr-csv" / "Master.csv", now)
         with self.state.lock:
             st = self.state
             changes = st.set_agents(agents, now) + st.set_queues(queues, now)
             changes += st.load_status(queue_status, channels, now, dids=dids, parked=parked)
             changes += st.load_queue_log(lines, now)
+            if cdr is not None:
+                changes += st.add_outbound({ext: ids for ext, ids in cdr.items()
+                                            if ext in st._agents_db}, now)
+                self._cdr_read = True
             changes += st.set_connected(True, now)
             held, self._buffer = self._buffer or [], None
             for event, at in held:

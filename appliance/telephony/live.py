@@ -170,6 +170,16 @@ class LiveState:
                 return self._publish(self._diff(now))
             return self._publish(self._diff(now, set(), exts, queues))
 
+    def add_outbound(self, calls: dict[str, set[str]], now: float) -> list[Change]:
+        """Agents' outside calls of today found elsewhere (the CDR, after a restart of
+        jns-calld): {extension: {uniqueid of the agent's channel}}; counted once with
+        the calls seen live (the agent's channel opens the call: uniqueid = call id)."""
+        with self.lock:
+            self._roll_day(now)
+            for ext, ids in calls.items():
+                self._outbound.setdefault(ext, set()).update(ids)
+            return self._publish(self._diff(now, set(), set(calls), set()))
+
     def _queue_log_lines(self, lines: Iterable[str]):
         """Count today's answers, abandons, timeouts and talk time of queue_log lines; yield
         every line of today as (at, callid, queue, extension, event, data)."""
