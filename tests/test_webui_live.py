@@ -620,3 +620,75 @@ def test_too_many_live_screens_leave_the_panel_usable(app, db, admin, calld):
     third = admin.get("/live/events", buffered=False)
     assert sse_messages(third, lambda event, data: True)[-1][0] == "snapshot"
     third.close()
+
+
+# -- end to end: real Asterisk, SIPp, jns-calld, gunicorn and Chromium ---------------------------
+
+def _log_in(page, url: str, username: str) -> None:
+    page.goto(url + "/login")
+    page.fill("#username", username)
+    page.fill("#password", ADMIN_PW)
+    page.click("button.primary")
+
+
+@pytest.mark.asterisk
+@pytest.mark.browser
+def test_wallboard_and_desk_with_real_asterisk(devbox, sipp, agent_port, page, tmp_path):
+    """A SIPp caller waits in "support" (agent 101's phone is not running yet, 102 has
+    none): the supervisor's wallboard shows them with the wait counting up.  Agent 101
+    pauses for lunch from the desk (a real click, through calld to Asterisk): the wallboard
+    shows it with the reason, without a reload.  101 ends the pause and its phone (SIPp)
+    answers: the call turns to talking with agent 101 on the wallboard."""
+    import threading
+
+    from playwright.sync_api import expect
+
+    from tests.test_webui_browser import running_panel
+    db = devbox.db
+    users.create_user(db, "admin", ADMIN_PW, "admin")
+    users.create_user(db, "boss", ADMIN_PW, "supervisor", lang="en")
+    users.create_user(db, "anna", ADMIN_PW, "agent", lang="en", agent="101")
+    calld = devbox.start_calld()
+    try:
+        with running_panel(devbox.web_env(), tmp_path / "gunicorn.log") as url:
+            _log_in(page, url, "boss")
+            page.goto(url + "/supervisor/")
+            expect(page.locator("#asterisk-down")).to_be_hidden()
+            expect(page.locator('#agents tr[data-agent="101"] .state')).to_have_text("ready")
+
+            results: list = []
+            caller = threading.Thread(target=lambda: results.append(
+                sipp.call(devbox.layout.sip_port, did="100", digit="1", timeout_s=90)),
+                daemon=True)
+            caller.start()
+            row = page.locator("#calls tbody tr", has_text="48600100200")
+            expect(row.locator(".state")).to_have_text("waiting in queue", timeout=30_000)
+            expect(row.locator(".wait")).to_have_text(re.compile(r"0:0[2-9]|0:[1-5]\d"))
+            expect(page.locator('[data-queue="support"] .waiting')).to_have_text("1")
+            expect(page.locator('[data-queue="support"]')).to_have_attribute(
+                "data-colour", "red")
+
+            desk = page.context.browser.new_context(locale="en-GB").new_page()
+            _log_in(desk, url, "anna")
+            desk.goto(url + "/agent/")
+            desk.select_option("#reason", "lunch")
+            desk.click("#pause-form button")
+            expect(desk.locator(".alert-ok")).to_have_text("You are paused.")
+            agent = page.locator('#agents tr[data-agent="101"]')
+            expect(agent.locator(".state")).to_have_text("paused")
+            expect(agent.locator(".reason")).to_have_text("Lunch")
+            expect(desk.locator("#me .state")).to_have_text("paused")
+
+            desk.click("#unpause-form button")
+            expect(desk.locator(".alert-ok")).to_have_text("You are ready for calls again.")
+            sipp.agent(agent_port, talk_ms=4000)
+            expect(row.locator(".state")).to_have_text("talking", timeout=30_000)
+            expect(row.locator(".agent")).to_have_text("101")
+            expect(agent.locator(".state")).to_have_text("on a call")
+            expect(desk.locator("#my-calls .caller")).to_have_text("48600100200")
+            caller.join(60)
+            expect(row).to_have_count(0, timeout=30_000)
+            assert results and results[0].returncode == 0, results
+            assert page.console_errors == []
+    finally:
+        calld.stop()
