@@ -250,6 +250,18 @@ def test_desk_login_pause_and_logout_through_calld_show_on_the_wallboard_and_in_
     assert [(r["queue"], r["login_at"] <= r["logout_at"]) for r in sessions] == [("desk", True)]
     assert store_live.last_sessions(box.db)["103"]["last_logout"] is not None
 
+    # the admin takes the agent out of the queue while they are logged in: Asterisk (which
+    # keeps desk logins) stops offering them its calls at once
+    client.action("login", agent="103", queues=None, user="anna")
+    feed.until(change("agent", "103", lambda d: d["queues"] == ["desk"]))
+    config.set_queue_members(box.db, "desk", [])
+    out = feed.until(change("agent", "103", lambda d: d["queues"] == []))
+    assert out["state"] == "logged_out" and out["assigned"] == []
+    members = box.ami.action_list("QueueStatus", "QueueStatusComplete", Queue="desk")[1]
+    assert [e for e in members if e.get("Event") == "QueueMember"] == []
+    assert [r["target"] for r in box.db.query(
+        "SELECT target FROM live_audit WHERE action = 'drop_unassigned'")] == ["103 from desk"]
+
 
 def _try_login(client) -> bool:
     try:

@@ -277,10 +277,12 @@ class Actions:
     def drop_unassigned(self, *, user: str = "system") -> list[tuple[str, str]]:
         """Log agents out of queues the admin no longer assigns them to (desk logins are
         kept by Asterisk across restarts, so a removed assignment would otherwise keep
-        ringing the agent).  Call after the configuration is applied; returns the
-        (extension, queue) memberships it ended."""
-        def run():
-            assigned = set(self.db.execute(
+        ringing the agent).  jns-calld calls it after every rebuild and whenever the
+        assignments change; returns the (extension, queue) memberships it ended, each
+        audited (a run that ends nothing leaves no audit row)."""
+        db = open_db(self.db_path, migrate=False)
+        try:
+            assigned = set(db.execute(
                 "SELECT a.extension, q.name FROM queue_members m JOIN queues q "
                 "ON q.id = m.queue_id JOIN agents a ON a.id = m.agent_id").fetchall())
             _, events = self.ami.action_list("QueueStatus", "QueueStatusComplete")
@@ -297,11 +299,13 @@ class Actions:
                     self.ami.action("QueueRemove", Queue=e["Queue"],
                                     Interface=e.get("Interface") or iface)
                     dropped.append((ext, e["Queue"]))
+                    live.audit(db, user, "drop_unassigned", target=f"{ext} from {e['Queue']}")
                 except AMIError as exc:
                     if "not there" not in str(exc).lower():
                         raise
             return dropped
-        return self._run(user, "drop_unassigned", run)
+        finally:
+            db.conn.close()
 
     # -- supervision -------------------------------------------------------------------
 

@@ -159,6 +159,12 @@ def queue_rows(db) -> list[dict]:
             for r in db.query("SELECT * FROM queues ORDER BY name")]
 
 
+def assignments_of(db) -> set[tuple[str, str]]:
+    """(agent extension, queue) pairs the admin assigned."""
+    return set(db.execute("SELECT a.extension, q.name FROM queue_members m JOIN queues q "
+                          "ON q.id = m.queue_id JOIN agents a ON a.id = m.agent_id").fetchall())
+
+
 class CallService:
     """jns-calld: the live picture from AMI, served over HTTP; see the module docstring."""
 
@@ -188,6 +194,7 @@ class CallService:
         self._changed = threading.Event()
         self._resync_wanted = threading.Event()
         self._data_version = None
+        self._assignments: set[tuple[str, str]] | None = None
         self._cdr_read = False
         self.resyncs = 0
         self.events_seen = 0
@@ -294,6 +301,8 @@ class CallService:
     def _resync(self) -> None:
         ami = self.ami
         ami.action("Events", EventMask=EVENT_MASK)
+        self._assignments = assignments_of(self.db)
+        self._drop_unassigned()   # Asterisk keeps desk logins; the admin may have moved agents
         _, queue_status = ami.action_list("QueueStatus", "QueueStatusComplete")
         _, channels = ami.action_list("CoreShowChannels", "CoreShowChannelsComplete")
         try:
@@ -348,11 +357,25 @@ class CallService:
             self._resync()
 
     def reload_config(self) -> None:
-        """Agents and queues changed in the database: take them without asking Asterisk."""
+        """Agents and queues changed in the database: take them without asking Asterisk;
+        an agent the admin took out of a queue is logged out of it at once."""
         with self.state.lock:
             now = time.time()
             self._publish(self.state.set_agents(agent_rows(self.db), now)
                           + self.state.set_queues(queue_rows(self.db), now))
+        assignments = assignments_of(self.db)
+        if assignments != self._assignments and self.ami.connected:
+            self._drop_unassigned()
+        self._assignments = assignments
+
+    def _drop_unassigned(self) -> None:
+        try:
+            dropped = self.actions().drop_unassigned()
+        except Exception as exc:   # Asterisk busy or away: the next rebuild tries again
+            log.warning("could not log agents out of queues no longer assigned: %s", exc)
+            return
+        if dropped:
+            log.info("logged out of queues no longer assigned: %s", dropped)
 
     def _follow_database(self) -> None:
         """Agents, queues or linked users saved in the panel (another connection wrote:
