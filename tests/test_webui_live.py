@@ -13,6 +13,7 @@ and its refusals shown to the user, and the pause reasons page.
 from __future__ import annotations
 
 import html
+import time
 import json
 import re
 
@@ -688,6 +689,93 @@ def test_wallboard_and_desk_with_real_asterisk(devbox, sipp, agent_port, page, t
             expect(desk.locator("#my-calls .caller")).to_have_text("48600100200")
             caller.join(60)
             expect(row).to_have_count(0, timeout=30_000)
+            assert results and results[0].returncode == 0, results
+            assert page.console_errors == []
+    finally:
+        calld.stop()
+
+
+@pytest.mark.asterisk
+@pytest.mark.browser
+def test_operator_transfer_and_supervisor_listening_with_real_asterisk(devbox, sipp, page,
+                                                                        tmp_path):
+    """A caller waits in "support"; the operator drags the call onto extension 103's chip
+    (live.js sends the row's transfer form): 103's phone (SIPp) answers and the call shows
+    as talking with 103.  The supervisor, whose own phone is 104 (SIPp), clicks Listen: the
+    phone rings and Asterisk runs ChanSpy on 103's channel.  Another supervisor whose phone
+    (102) is not registered is refused with the reason.  The operator hangs the call up."""
+    import threading
+
+    from playwright.sync_api import expect
+
+    from appliance.devbox import free_port
+    from appliance.store import config
+    from tests.test_webui_browser import running_panel
+    db = devbox.db
+    port_103, port_104 = free_port(), free_port()
+    config.add_agent(db, "103", "Agent 103", contact=f"sip:103@127.0.0.1:{port_103}", login=True)
+    config.add_agent(db, "104", "Agent 104", contact=f"sip:104@127.0.0.1:{port_104}", login=True)
+    deadline = time.monotonic() + 30
+    while not devbox.applier.in_sync(db):
+        assert time.monotonic() < deadline, "configuration not applied"
+        time.sleep(0.2)
+    users.create_user(db, "admin", ADMIN_PW, "admin")
+    users.create_user(db, "boss", ADMIN_PW, "supervisor", lang="en", agent="104")
+    users.create_user(db, "nora", ADMIN_PW, "supervisor", lang="en", agent="102")
+    calld = devbox.start_calld()
+    try:
+        with running_panel(devbox.web_env(), tmp_path / "gunicorn.log") as url:
+            sipp.agent(port_103, talk_ms=30_000)
+            sipp.agent(port_104, talk_ms=5_000)
+            results: list = []
+            caller = threading.Thread(target=lambda: results.append(
+                sipp.call(devbox.layout.sip_port, did="100", digit="1", timeout_s=90)),
+                daemon=True)
+            caller.start()
+
+            _log_in(page, url, "boss")
+            page.goto(url + "/operator/")
+            row = page.locator("#calls tbody tr", has_text="48600100200")
+            expect(row.locator(".state")).to_have_text("waiting in queue", timeout=30_000)
+            row.drag_to(page.locator('#targets [data-target="extension:103"]'))
+            expect(page.locator(".alert-ok")).to_have_text("Call transferred.")
+            row = page.locator("#calls tbody tr", has_text="48600100200")
+            expect(row.locator(".state")).to_have_text("talking", timeout=30_000)
+            expect(row.locator(".agent")).to_have_text("103")
+
+            page.goto(url + "/supervisor/")
+            row = page.locator("#calls tbody tr", has_text="48600100200")
+            row.locator('button[value="listen"]').click()
+            expect(page.locator(".alert-ok")).to_have_text("Listening started: your phone rings.")
+            deadline = time.monotonic() + 20
+            while True:
+                _, channels = devbox.ami.action_list("CoreShowChannels",
+                                                     "CoreShowChannelsComplete")
+                spying = [c for c in channels if c.get("Application") == "ChanSpy"]
+                if spying or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            assert spying and spying[0]["Channel"].startswith("PJSIP/104-"), channels
+            assert spying[0]["ApplicationData"].startswith("PJSIP/103-")
+
+            nora = page.context.browser.new_context(locale="en-GB").new_page()
+            _log_in(nora, url, "nora")
+            nora.goto(url + "/supervisor/")
+            nora.locator("#calls tbody tr", has_text="48600100200").locator(
+                'button[value="barge"]').click()
+            expect(nora.locator("p.alert-error:not([role=status])")).to_contain_text(
+                "your phone (extension 102) is not registered or not reachable")
+            audit = [(a["username"], a["action"], a["result"]) for a in store_live.audit_log(db)]
+            assert ("boss", "transfer", "ok") in audit and ("boss", "listen", "ok") in audit
+            assert any(u == "nora" and act == "barge" and "not registered" in res
+                       for u, act, res in audit)
+            # the operator hangs the call up
+            page.goto(url + "/operator/")
+            row = page.locator("#calls tbody tr", has_text="48600100200")
+            row.locator("button.danger").click()
+            expect(page.locator(".alert-ok")).to_have_text("Call hung up.")
+            expect(page.locator("#calls tbody tr")).to_have_count(0)
+            caller.join(30)
             assert results and results[0].returncode == 0, results
             assert page.console_errors == []
     finally:
