@@ -702,7 +702,8 @@ def test_operator_transfer_and_supervisor_listening_with_real_asterisk(devbox, s
     """A caller waits in "support"; the operator drags the call onto extension 103's chip
     (live.js sends the row's transfer form): 103's phone (SIPp) answers and the call shows
     as talking with 103.  The supervisor, whose own phone is 104 (SIPp), clicks Listen: the
-    phone rings and Asterisk runs ChanSpy on 103's channel.  Another supervisor whose phone
+    phone rings and Asterisk runs ChanSpy on 103's channel; Whisper adds one that speaks
+    to the agent only.  Another supervisor whose phone
     (102) is not registered is refused with the reason.  The operator hangs the call up."""
     import threading
 
@@ -726,7 +727,7 @@ def test_operator_transfer_and_supervisor_listening_with_real_asterisk(devbox, s
     try:
         with running_panel(devbox.web_env(), tmp_path / "gunicorn.log") as url:
             sipp.agent(port_103, talk_ms=30_000)
-            sipp.agent(port_104, talk_ms=5_000)
+            sipp.agent(port_104, talk_ms=8_000, calls=2)
             results: list = []
             caller = threading.Thread(target=lambda: results.append(
                 sipp.call(devbox.layout.sip_port, did="100", digit="1", timeout_s=90)),
@@ -756,7 +757,20 @@ def test_operator_transfer_and_supervisor_listening_with_real_asterisk(devbox, s
                     break
                 time.sleep(0.2)
             assert spying and spying[0]["Channel"].startswith("PJSIP/104-"), channels
-            assert spying[0]["ApplicationData"].startswith("PJSIP/103-")
+            assert re.fullmatch(r"PJSIP/103-\w+,qEu", spying[0]["ApplicationData"])
+            # whisper: a second ChanSpy from the same phone, speaking to the agent only (w)
+            row.locator('button[value="whisper"]').click()
+            expect(page.locator(".alert-ok")).to_have_text("Whisper started: your phone rings.")
+            deadline = time.monotonic() + 20
+            while True:
+                _, channels = devbox.ami.action_list("CoreShowChannels",
+                                                     "CoreShowChannelsComplete")
+                options = sorted(c["ApplicationData"].split(",")[1] for c in channels
+                                 if c.get("Application") == "ChanSpy")
+                if "qEuw" in options or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            assert "qEuw" in options, channels
 
             nora = page.context.browser.new_context(locale="en-GB").new_page()
             _log_in(nora, url, "nora")
@@ -767,6 +781,7 @@ def test_operator_transfer_and_supervisor_listening_with_real_asterisk(devbox, s
                 "your phone (extension 102) is not registered or not reachable")
             audit = [(a["username"], a["action"], a["result"]) for a in store_live.audit_log(db)]
             assert ("boss", "transfer", "ok") in audit and ("boss", "listen", "ok") in audit
+            assert ("boss", "whisper", "ok") in audit
             assert any(u == "nora" and act == "barge" and "not registered" in res
                        for u, act, res in audit)
             # the operator hangs the call up
