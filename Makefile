@@ -48,6 +48,7 @@ bench: deps venv rootfs image
 	$(PY) -m bench.call_rate
 	$(PY) -m bench.boot
 	$(PY) -m bench.hal
+	$(PY) -m bench.live
 
 clean:
 	rm -rf build/bench build/screens var $(VENV)
