@@ -116,14 +116,20 @@ class DevBox:
 
     def start_calld(self, port: int | None = None, **kw):
         """jns-calld over this devbox (its own AMI session, the box's queue_log), serving on
-        layout.calld_port (or `port`).  The caller stops it before stop()."""
+        layout.calld_port (or `port`), with the call-center alarms unless `alarms` is given.
+        The caller stops it before stop()."""
         from .telephony.calld import CallService
+        owned = []
+        if "alarms" not in kw:   # the call-center alarms run as on the box (no LEDs here)
+            from .telephony.queue_alarms import QueueAlarms
+            kw["alarms"] = QueueAlarms(str(self.db_path), leds_root=None)
+            owned.append(kw["alarms"])
         ami = AMIClient("127.0.0.1", self.layout.ami_port, self.layout.ami_user,
                         self.layout.ami_secret, name="calld")
         service = CallService(self.db_path, ami, queue_log=self.asterisk.log_dir / "queue_log",
                               bind=("127.0.0.1", port or self.layout.calld_port),
                               secret=store.ensure_secret(self.db, "calld_secret"),
-                              close_with=(ami,), **kw).start()
+                              close_with=(ami, *owned), **kw).start()
         ami.start()
         return service
 

@@ -690,6 +690,23 @@ def test_wallboard_and_desk_with_real_asterisk(devbox, sipp, agent_port, page, t
             caller.join(60)
             expect(row).to_have_count(0, timeout=30_000)
             assert results and results[0].returncode == 0, results
+
+            # "one agent left" (the default rule: warning at 1 agent able to take calls):
+            # 101 is the only one (102's phone has no contact), so it shows; 102's phone
+            # gets one -> two agents -> it clears; 101 pauses -> it fires again; back -> clears
+            alarm = page.locator("#live-alarms li", has_text="support")
+            expect(alarm).to_have_count(1)
+            expect(alarm).to_have_class(re.compile("severity-warning"))
+            from appliance.devbox import free_port
+            from appliance.store import config
+            config.set_agent_contact(db, "102", f"sip:102@127.0.0.1:{free_port()}")
+            expect(alarm).to_have_count(0, timeout=30_000)
+            desk.select_option("#reason", "break")
+            desk.click("#pause-form button")
+            expect(agent.locator(".reason")).to_have_text("Przerwa")   # the admin's own title
+            expect(alarm).to_have_count(1)
+            desk.click("#unpause-form button")
+            expect(alarm).to_have_count(0)
             assert page.console_errors == []
     finally:
         calld.stop()
@@ -727,7 +744,7 @@ def test_operator_transfer_and_supervisor_listening_with_real_asterisk(devbox, s
     try:
         with running_panel(devbox.web_env(), tmp_path / "gunicorn.log") as url:
             sipp.agent(port_103, talk_ms=30_000)
-            sipp.agent(port_104, talk_ms=8_000, calls=2)
+            sipp.agent(port_104, talk_ms=8_000, calls=3)
             results: list = []
             caller = threading.Thread(target=lambda: results.append(
                 sipp.call(devbox.layout.sip_port, did="100", digit="1", timeout_s=90)),
@@ -771,6 +788,19 @@ def test_operator_transfer_and_supervisor_listening_with_real_asterisk(devbox, s
                     break
                 time.sleep(0.2)
             assert "qEuw" in options, channels
+            # barge: the supervisor speaks to both sides (B)
+            row.locator('button[value="barge"]').click()
+            expect(page.locator(".alert-ok")).to_have_text("Barge-in started: your phone rings.")
+            deadline = time.monotonic() + 20
+            while True:
+                _, channels = devbox.ami.action_list("CoreShowChannels",
+                                                     "CoreShowChannelsComplete")
+                options = sorted(c["ApplicationData"].split(",")[1] for c in channels
+                                 if c.get("Application") == "ChanSpy")
+                if "qEuB" in options or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            assert "qEuB" in options, channels
 
             nora = page.context.browser.new_context(locale="en-GB").new_page()
             _log_in(nora, url, "nora")
@@ -781,7 +811,7 @@ def test_operator_transfer_and_supervisor_listening_with_real_asterisk(devbox, s
                 "your phone (extension 102) is not registered or not reachable")
             audit = [(a["username"], a["action"], a["result"]) for a in store_live.audit_log(db)]
             assert ("boss", "transfer", "ok") in audit and ("boss", "listen", "ok") in audit
-            assert ("boss", "whisper", "ok") in audit
+            assert ("boss", "whisper", "ok") in audit and ("boss", "barge", "ok") in audit
             assert any(u == "nora" and act == "barge" and "not registered" in res
                        for u, act, res in audit)
             # the operator hangs the call up

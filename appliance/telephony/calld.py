@@ -528,8 +528,9 @@ class CallService:
                 call = call_of(need("call"))
                 if not call.get("agent_channel"):
                     raise ActionRefused(409, "no agent is on this call yet; nothing to listen to")
-                result = acts.spy(need("phone"), call["agent_channel"], need("mode"), user=user,
-                                  call=call["id"])
+                # no linked phone: Actions refuses with the reason and audits the attempt
+                result = acts.spy(body.get("phone") or None, call["agent_channel"], need("mode"),
+                                  user=user, call=call["id"])
             elif name == "transfer":
                 call = call_of(need("call"))
                 result = acts.transfer(call["caller_channel"], need("kind"), need("target"),
