@@ -825,3 +825,103 @@ def test_operator_transfer_and_supervisor_listening_with_real_asterisk(devbox, s
             assert page.console_errors == []
     finally:
         calld.stop()
+
+
+@pytest.mark.asterisk
+@pytest.mark.browser
+def test_desk_click_to_call_and_operator_conference_and_park_with_real_asterisk(
+        devbox, sipp, page, tmp_path):
+    """The agent types a colleague's number on the desk: their own phone (103, SIPp) rings
+    first, then the colleague's (104) - both end up talking.  Three callers wait in
+    "support" (101's phone is not running): the operator ticks two and makes a conference
+    of them (both in the ConfBridge room, as Asterisk lists it), and parks the third (it
+    waits on a parking space, as Asterisk lists it)."""
+    import threading
+
+    from playwright.sync_api import expect
+
+    from appliance.devbox import free_port
+    from appliance.store import config
+    from tests.test_webui_browser import running_panel
+    db = devbox.db
+    port_103, port_104 = free_port(), free_port()
+    config.add_agent(db, "103", "Anna", contact=f"sip:103@127.0.0.1:{port_103}", login=True)
+    config.add_agent(db, "104", "Ola", contact=f"sip:104@127.0.0.1:{port_104}", login=True)
+    deadline = time.monotonic() + 30
+    while not devbox.applier.in_sync(db):
+        assert time.monotonic() < deadline, "configuration not applied"
+        time.sleep(0.2)
+    users.create_user(db, "admin", ADMIN_PW, "admin")
+    users.create_user(db, "boss", ADMIN_PW, "supervisor", lang="en")
+    users.create_user(db, "anna", ADMIN_PW, "agent", lang="en", agent="103")
+    calld = devbox.start_calld()
+
+    def channels() -> list[dict]:
+        return devbox.ami.action_list("CoreShowChannels", "CoreShowChannelsComplete")[1]
+
+    def listed(action: str, **headers) -> list[dict]:
+        """An AMI list, empty when Asterisk says there is nothing (yet)."""
+        from appliance.telephony.ami import AMIError
+        try:
+            return devbox.ami.action_list(action, action + "Complete", **headers)[1]
+        except AMIError:
+            return []
+
+    def until(predicate, timeout: float = 30):
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value or time.monotonic() > deadline:
+                return value
+            time.sleep(0.3)
+
+    try:
+        with running_panel(devbox.web_env(), tmp_path / "gunicorn.log") as url:
+            phone_103 = sipp.agent(port_103, talk_ms=6_000)
+            phone_104 = sipp.agent(port_104, talk_ms=6_000)
+            _log_in(page, url, "anna")
+            page.goto(url + "/agent/")
+            page.fill("#number", "104")
+            page.click("#dial-form button")
+            expect(page.locator(".alert-ok")).to_have_text(
+                "Your phone rings; pick it up to call the number.")
+            up = until(lambda: {c["Channel"].split("-")[0] for c in channels()
+                                if c.get("ChannelStateDesc") == "Up"} >= {"PJSIP/103", "PJSIP/104"})
+            assert up, channels()
+            phone_103.wait(30)   # the first to hang up ends it; the other gets the BYE
+            phone_104.wait(30)
+
+            results: list = []
+            callers = [threading.Thread(target=lambda n=n: results.append(
+                sipp.call(devbox.layout.sip_port, did="100", digit="1",
+                          caller=f"4860010020{n}", timeout_s=60)), daemon=True)
+                for n in range(3)]
+            for t in callers:
+                t.start()
+            op = page.context.browser.new_context(locale="en-GB").new_page()
+            op.console_errors = []
+            op.on("console", lambda m: m.type == "error" and op.console_errors.append(m.text))
+            _log_in(op, url, "boss")
+            op.goto(url + "/operator/")
+            rows = [op.locator("#calls tbody tr", has_text=f"4860010020{n}") for n in range(3)]
+            for row in rows:
+                expect(row.locator(".state")).to_have_text("waiting in queue", timeout=30_000)
+            rows[0].locator('input[name="calls"]').check()
+            rows[1].locator('input[name="calls"]').check()
+            op.click("#conf-form button")
+            expect(op.locator(".alert-ok")).to_have_text("Conference started.")
+            rooms = until(lambda: listed("ConfbridgeListRooms"))
+            assert rooms and rooms[0]["Conference"].startswith("op-"), rooms
+            members = until(lambda: sorted(m["CallerIDNum"] for m in listed(
+                "ConfbridgeList", Conference=rooms[0]["Conference"])) == [
+                    "48600100200", "48600100201"])
+            assert members, listed("ConfbridgeList", Conference=rooms[0]["Conference"])
+
+            rows[2].locator("form", has_text="Park").locator("button").click()
+            expect(op.locator(".alert-ok")).to_have_text(re.compile(r"Call parked on space 7\d\d\."))
+            parked = until(lambda: [p for p in listed("ParkedCalls") if p.get("Event") == "ParkedCall"])
+            assert parked and parked[0]["ParkeeCallerIDNum"] == "48600100202", parked
+            expect(rows[2].locator(".state")).to_have_text("parked")
+            assert op.console_errors == [] and page.console_errors == []
+    finally:
+        calld.stop()
