@@ -88,3 +88,45 @@ def test_hung_asterisk_is_an_error_not_a_wait_forever(devbox):
         os.kill(asterisk, signal.SIGCONT)
     assert ami.action("Ping", timeout=30)["Response"] == "Success"
     assert asterisk_status(ami)["queues"][0]["name"] == "support"
+
+
+@pytest.mark.parametrize("peer", ["closes_at_once", "stays_silent"])
+def test_a_connection_without_greeting_is_given_up_and_tried_again(peer):
+    """A manager port that accepts and then closes before Asterisk's greeting (Asterisk
+    shutting down) or never says anything (hung): the client must not wait forever on it -
+    it tries again, so it reaches the restarted Asterisk."""
+    import socket
+    import threading
+
+    from appliance.telephony import ami as ami_mod
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    accepted: list[socket.socket] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(conn)
+            if peer == "closes_at_once":
+                conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    old = ami_mod.LOGIN_TIMEOUT_S
+    ami_mod.LOGIN_TIMEOUT_S = 1.0
+    client = AMIClient("127.0.0.1", listener.getsockname()[1], "jns", "secret", name="t").start()
+    try:
+        deadline = time.monotonic() + 30
+        while len(accepted) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(accepted) >= 3, "the client stopped trying after a connection without greeting"
+        assert not client.connected and "greeting" in (client.last_error or "")
+    finally:
+        ami_mod.LOGIN_TIMEOUT_S = old
+        client.close()
+        listener.close()
+        for conn in accepted:
+            conn.close()

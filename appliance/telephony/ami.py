@@ -53,6 +53,27 @@ def _answer_within(mgr, seconds: float):
 EventHandler = Callable[[dict], None]
 
 
+def _shut(mgr) -> None:
+    """Close a pyst2 Manager without waiting on its peer.
+
+    Shut the socket first: pyst2's reader thread then sees the end of the stream, and
+    close() neither sends a logoff (its connected flag is cleared: a logoff on a dead socket
+    would raise out of close() half-way and the Manager's __del__ would later try to join
+    its own thread; to a silent peer it would wait forever) nor waits on a hung Asterisk.
+    close() only, never logoff() first: that races on Python 3.14 (PLATFORM.md)."""
+    mgr._connected.clear()
+    raw = getattr(getattr(mgr, "_sock", None), "_sock", None)   # makefile -> socket
+    try:
+        if raw is not None:
+            raw.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    try:
+        mgr.close()
+    except Exception:
+        pass
+
+
 class AMIError(Exception):
     """Asterisk refused an action or could not be reached in time."""
 
@@ -118,17 +139,22 @@ class AMIClient:
 
     def _connect(self) -> None:
         mgr = pyst_manager.Manager()
-        mgr.connect(self.host, self.port)
         try:
+            # pyst2 waits for the greeting with no time limit, and an end of stream before
+            # it (a connection the kernel accepted while Asterisk was shutting down) never
+            # wakes it: without the timer this thread would wait forever and the client
+            # would never reconnect to the restarted Asterisk.
+            with _answer_within(mgr, LOGIN_TIMEOUT_S) as late:
+                greeting = mgr.connect(self.host, self.port)
+            if late or greeting is None:
+                raise ConnectionError("Asterisk accepted the manager connection but sent no "
+                                      "greeting (shutting down or hung)")
             with _answer_within(mgr, LOGIN_TIMEOUT_S) as late:   # a hung Asterisk accepts
                 mgr.login(self.username, self.secret)                 # and never answers
             if late:
                 raise ConnectionError("the login was answered too late")
         except Exception:
-            try:
-                mgr.close()
-            except Exception:  # the login error is the one worth reporting
-                pass
+            _shut(mgr)   # the connection or login error is the one worth reporting
             raise
         mgr.register_event("*", self._dispatch)
         self._manager = mgr
@@ -159,22 +185,7 @@ class AMIClient:
                 except Exception:
                     log.exception("AMI on-disconnect handler failed")
         if mgr is not None:
-            # Shut the socket first: pyst2's reader thread then sees the end of the stream, and
-            # close() neither sends a logoff (its connected flag is cleared: a logoff on the
-            # dead socket would raise out of close() half-way, and the Manager's __del__ would
-            # later try to join its own thread) nor waits on a hung Asterisk.
-            mgr._connected.clear()
-            raw = getattr(getattr(mgr, "_sock", None), "_sock", None)   # makefile -> socket
-            try:
-                if raw is not None:
-                    raw.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            try:
-                # close() only, never logoff() first: that races on Python 3.14 (PLATFORM.md)
-                mgr.close()
-            except Exception:
-                pass
+            _shut(mgr)
 
     # -- actions -----------------------------------------------------------------------
 
