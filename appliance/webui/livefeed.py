@@ -46,7 +46,21 @@ DOWN_REASONS = ("the live call-center service is not configured",
                 "the live event stream ended", "connecting to the live call-center service",
                 "the live call-center service closed the connection", TOO_MANY)
 
-Message = tuple[str, Any]        # ("snapshot", snap) | ("change", change) | ("down", {"error"})
+
+
+class Message(tuple):
+    """("snapshot", snap) | ("change", change) | ("down", {"error"}).  Its server-sent
+    event text is made once and shared by every browser that gets it unfiltered (with 50
+    wallboards open, encoding each change 50 times was most of the panel's CPU)."""
+
+    def __new__(cls, event: str, data: Any) -> "Message":
+        return super().__new__(cls, (event, data))
+
+    def sse(self) -> str:
+        text = self.__dict__.get("text")
+        if text is None:   # two threads may both make it: the same text, harmless
+            text = self.__dict__["text"] = sse(self[0], self[1])
+        return text
 _MAKING = threading.Lock()       # one client and one feed per app, whichever thread comes first
 
 
@@ -319,9 +333,9 @@ class LiveFeed:
         sub = Subscriber(self._queue_size)
         with self._lock:
             if self._snap is not None:
-                sub.put(("snapshot", copy_snapshot(self._snap)))
+                sub.put(Message("snapshot", copy_snapshot(self._snap)))
             else:
-                sub.put(("down", {"error": self._error}))
+                sub.put(Message("down", {"error": self._error}))
             self._subscribers.add(sub)
         return sub
 
@@ -375,10 +389,10 @@ class LiveFeed:
             if event == "snapshot":
                 self._snap = dict(data)
                 self._settled.set()
-                message: Message = ("snapshot", copy_snapshot(self._snap))
+                message = Message("snapshot", copy_snapshot(self._snap))
             elif event == "change" and self._snap is not None:
                 apply_change(self._snap, data)
-                message = ("change", data)
+                message = Message("change", data)
             else:
                 return
             self._fan_out(message)
@@ -389,7 +403,7 @@ class LiveFeed:
                 log.warning("live feed down: %s", error)
             self._snap, self._error = None, error
             self._settled.set()
-            self._fan_out(("down", {"error": error}))
+            self._fan_out(Message("down", {"error": error}))
 
     def _fan_out(self, message: Message) -> None:
         for sub in list(self._subscribers):
@@ -502,9 +516,12 @@ def events():
                     yield ": keepalive\n\n"
                     continue
                 event, data = message
-                if view is not None and event == "snapshot":
+                if view is None:
+                    yield message.sse()
+                    continue
+                if event == "snapshot":
                     data = view.snapshot(data)
-                elif view is not None and event == "change":
+                elif event == "change":
                     data = view.change(data)
                     if data is None:
                         continue
