@@ -19,6 +19,7 @@ import signal
 import struct
 import subprocess
 import sys
+import tempfile
 import termios
 import time
 from pathlib import Path
@@ -181,13 +182,19 @@ class Box:
 
 
 @pytest.fixture
-def box(tmp_path):
-    b = Box(tmp_path)
-    yield b
-    for con in b.consoles:
-        con.close()
-    for con in b.consoles:
-        con.check_screen()
+def box():
+    # a short directory: the status screen shows the data path, and pytest's own (longer
+    # under xdist workers) would wrap that line on the 80-column console
+    root = Path(tempfile.mkdtemp(prefix="jc-", dir="/tmp"))
+    b = Box(root)
+    try:
+        yield b
+        for con in b.consoles:
+            con.close()
+        for con in b.consoles:
+            con.check_screen()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 # -- login ------------------------------------------------------------------------------
