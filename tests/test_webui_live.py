@@ -925,3 +925,19 @@ def test_desk_click_to_call_and_operator_conference_and_park_with_real_asterisk(
             assert op.console_errors == [] and page.console_errors == []
     finally:
         calld.stop()
+
+
+def test_todays_pause_and_talk_time_count_the_pause_and_call_going_on_now():
+    """calld counts finished pauses and calls; the pages add the one going on, so an agent
+    on a 10-minute lunch does not show 0:00 of pause today."""
+    from appliance.webui.livefeed import derive
+    snap = {"now": 1000.0, "alarms": [], "queues": {},
+            "calls": {"c1": {"started": 900.0, "queued_at": 910.0, "answered_at": 940.0}},
+            "agents": {"101": {"paused": True, "paused_since": 900.0, "call": None,
+                               "state_since": 900.0, "today": {"pause_s": 50, "talk_s": 30}},
+                       "102": {"paused": False, "paused_since": None, "call": "c1",
+                               "state_since": 940.0, "today": {"pause_s": 0, "talk_s": 30}}}}
+    shown = derive(snap)["agents"]
+    assert shown["101"]["today"] == {"pause_s": 150, "talk_s": 30}
+    assert shown["102"]["today"] == {"pause_s": 0, "talk_s": 90}
+    assert snap["agents"]["101"]["today"]["pause_s"] == 50   # the feed's picture is untouched

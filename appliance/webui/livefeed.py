@@ -139,7 +139,8 @@ STATES = ("logged_out", "ready", "ringing", "on_call", "wrap_up", "paused", "una
 
 def derive(snap: dict) -> dict:
     """The snapshot with what the pages show computed (live.js computes the same each
-    second): calls' wait_s/talk_s, agents' in_state_s, queues' longest_s and colour."""
+    second): calls' wait_s/talk_s, agents' in_state_s and today's pause/talk time with the
+    current pause or call, queues' longest_s and colour."""
     out = dict(snap)
     calls = {}
     for cid, c in (snap.get("calls") or {}).items():
@@ -153,6 +154,13 @@ def derive(snap: dict) -> dict:
     for ext, a in (snap.get("agents") or {}).items():
         a = dict(a)
         a["in_state_s"] = elapsed(snap, a.get("state_since")) if a.get("state_since") else None
+        # today's pause and talk time include the pause or call going on now
+        today = a["today"] = dict(a.get("today") or {})
+        if a.get("paused") and a.get("paused_since"):
+            today["pause_s"] = (today.get("pause_s") or 0) + (elapsed(snap, a["paused_since"]) or 0)
+        call = (snap.get("calls") or {}).get(a.get("call") or "")
+        if call and call.get("answered_at"):
+            today["talk_s"] = (today.get("talk_s") or 0) + (elapsed(snap, call["answered_at"]) or 0)
         agents[ext] = a
     alarmed = {a.get("subject") for a in snap.get("alarms") or []}
     queues = {}

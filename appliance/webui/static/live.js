@@ -72,6 +72,12 @@
       d.talk_s = e.answered_at ? t - e.answered_at : null;
     } else if (table === "agents") {
       d.in_state_s = e.state_since ? t - e.state_since : null;
+      /* today's pause and talk time include the pause or call going on now */
+      var today = {}, call = e.call && model.calls ? model.calls[e.call] : null;
+      for (k in (e.today || {})) { if (Object.prototype.hasOwnProperty.call(e.today, k)) { today[k] = e.today[k]; } }
+      if (e.paused && e.paused_since) { today.pause_s = (today.pause_s || 0) + (t - e.paused_since); }
+      if (call && call.answered_at) { today.talk_s = (today.talk_s || 0) + (t - call.answered_at); }
+      d.today = today;
     } else if (table === "queues") {
       d.longest_s = e.longest_wait_since ? t - e.longest_wait_since : null;
       d.colour = colour(e);
