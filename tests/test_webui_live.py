@@ -625,6 +625,20 @@ def test_too_many_live_screens_leave_the_panel_usable(app, db, admin, calld):
 
 # -- end to end: real Asterisk, SIPp, jns-calld, gunicorn and Chromium ---------------------------
 
+def _spy_started(devbox, options: str, timeout: float = 20) -> bool:
+    """A ChanSpy channel with these options appears in Asterisk's channel list."""
+    deadline = time.monotonic() + timeout
+    while True:
+        _, channels = devbox.ami.action_list("CoreShowChannels", "CoreShowChannelsComplete")
+        running = sorted(c["ApplicationData"].split(",")[1] for c in channels
+                         if c.get("Application") == "ChanSpy")
+        if options in running:
+            return True
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no ChanSpy with {options!r}; channels: {channels}")
+        time.sleep(0.2)
+
+
 def _log_in(page, url: str, username: str) -> None:
     page.goto(url + "/login")
     page.fill("#username", username)
@@ -778,29 +792,11 @@ def test_operator_transfer_and_supervisor_listening_with_real_asterisk(devbox, s
             # whisper: a second ChanSpy from the same phone, speaking to the agent only (w)
             row.locator('button[value="whisper"]').click()
             expect(page.locator(".alert-ok")).to_have_text("Whisper started: your phone rings.")
-            deadline = time.monotonic() + 20
-            while True:
-                _, channels = devbox.ami.action_list("CoreShowChannels",
-                                                     "CoreShowChannelsComplete")
-                options = sorted(c["ApplicationData"].split(",")[1] for c in channels
-                                 if c.get("Application") == "ChanSpy")
-                if "qEuw" in options or time.monotonic() > deadline:
-                    break
-                time.sleep(0.2)
-            assert "qEuw" in options, channels
+            assert _spy_started(devbox, "qEuw")
             # barge: the supervisor speaks to both sides (B)
             row.locator('button[value="barge"]').click()
             expect(page.locator(".alert-ok")).to_have_text("Barge-in started: your phone rings.")
-            deadline = time.monotonic() + 20
-            while True:
-                _, channels = devbox.ami.action_list("CoreShowChannels",
-                                                     "CoreShowChannelsComplete")
-                options = sorted(c["ApplicationData"].split(",")[1] for c in channels
-                                 if c.get("Application") == "ChanSpy")
-                if "qEuB" in options or time.monotonic() > deadline:
-                    break
-                time.sleep(0.2)
-            assert "qEuB" in options, channels
+            assert _spy_started(devbox, "qEuB")
 
             nora = page.context.browser.new_context(locale="en-GB").new_page()
             _log_in(nora, url, "nora")
