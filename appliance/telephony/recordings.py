@@ -66,7 +66,11 @@ def apply_policy(db, monitor_dir: str | os.PathLike, archive_dir: str | os.PathL
         # oldest first: archived copies, then live recordings
         for kind, query in (("guard_archived_deleted", "archived_at IS NOT NULL"),
                             ("guard_deleted", "archived_at IS NULL")):
-            for row in db.query(f"SELECT * FROM recordings WHERE {query} ORDER BY started_at"):
+            # read the list first: deleting while its cursor is open would turn this
+            # connection's read into a write, which SQLite refuses at once ("database is
+            # locked") when another connection wrote meanwhile (the notifier does, right then)
+            rows = list(db.query(f"SELECT * FROM recordings WHERE {query} ORDER BY started_at"))
+            for row in rows:
                 if _free_mb(monitor) >= minimum:
                     break
                 _remove(db, row, monitor, archive, to_archive=False, who="disk-guard")
