@@ -26,6 +26,8 @@ from ..hal import dahdi as hal_dahdi
 from ..hal import sensors as hal_sensors
 from ..store import sms as store_sms
 
+FIRST_CONNECT_S = 20.0   # the watchdog's own AMI client gets this long for its first connection
+
 
 @dataclass
 class Snapshot:
@@ -82,6 +84,7 @@ class AsteriskProbe:
         self.timeout = timeout
         self._booted_on_connect: int | None = None
         self._rtts: list[float] = []
+        self._created = time.monotonic()
         ami.on_event("FullyBooted", self._fully_booted)
 
     def _fully_booted(self, _event: dict) -> None:
@@ -95,6 +98,11 @@ class AsteriskProbe:
         start = time.monotonic()
         try:
             if not self.ami.connected:   # a round trip measured across a reconnect means nothing
+                if (self.ami.connects == 0 and time.monotonic() - self._created < FIRST_CONNECT_S
+                        and not starting):
+                    # our own client's first connection is still on its way (a busy box):
+                    # that says nothing about Asterisk yet
+                    starting = True
                 raise ConnectionError(self.ami.last_error or "not connected")
             self.ami.action("Ping", timeout=self.timeout, retry=False)
         except Exception as exc:
