@@ -15,7 +15,7 @@ import pytest
 
 from appliance.devbox import DevBox, free_port
 from appliance.telephony.calld import LiveClient, LiveError
-from tests.conftest import Sipp, require_rootfs
+from tests.conftest import require_rootfs
 
 pytestmark = pytest.mark.asterisk
 
@@ -52,13 +52,6 @@ def asterisk_has_no_complaints(box):
     yield
     bad = [line for line in box.log_text().splitlines() if " WARNING[" in line or " ERROR[" in line]
     assert not bad, "Asterisk logged problems:\n" + "\n".join(bad[-20:])
-
-
-@pytest.fixture
-def sipp(tmp_path):
-    s = Sipp(tmp_path / "sipp")
-    yield s
-    s.stop()
 
 
 @pytest.fixture

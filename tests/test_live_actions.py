@@ -17,7 +17,7 @@ from appliance.devbox import DevBox, free_port
 from appliance.store import config, live, users
 from appliance.telephony import render
 from appliance.telephony.actions import ActionError, Actions, normalise_number
-from tests.conftest import Sipp, require_rootfs
+from tests.conftest import require_rootfs
 from tests.test_skeleton_call import cdr_rows, queue_log, wait_for
 
 pytestmark = pytest.mark.asterisk
@@ -72,13 +72,6 @@ def clean_asterisk_log(request):
     box = request.getfixturevalue("box")
     bad = [line for line in box.log_text().splitlines() if " WARNING[" in line or " ERROR[" in line]
     assert not bad, "Asterisk logged problems:\n" + "\n".join(bad[-20:])
-
-
-@pytest.fixture
-def sipp(tmp_path):
-    s = Sipp(tmp_path / "sipp")
-    yield s
-    s.stop()
 
 
 # -- reading Asterisk ---------------------------------------------------------------------

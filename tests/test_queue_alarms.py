@@ -26,8 +26,8 @@ from appliance.watchdog.rules import evaluate
 from appliance.watchdog.service import Watchdog
 from appliance.webui import create_app
 from tests.conftest import client_for
-from tests.test_leds import FakeLedKernel
-from tests.test_watchdog_notify import ALARM, GSM, STATUS, SmtpSink
+
+from tests.test_watchdog_notify import ALARM, kernel, sink  # noqa: F401 (fixtures)
 
 NOW = 1_764_140_000.0
 
@@ -265,18 +265,7 @@ def test_queue_rules_are_checked_and_removed(db):
 
 # -- QueueAlarms with the real database and notifier ---------------------------------------------
 
-@pytest.fixture
-def sink():
-    s = SmtpSink()
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def kernel(tmp_path):
-    k = FakeLedKernel(tmp_path / "leds", {STATUS: 1, ALARM: 1, GSM: 1})
-    yield k
-    k.close()
+# sink (a local SMTP server) and kernel (a sysfs LED tree): tests/test_watchdog_notify.py
 
 
 def _alarms(db, tmp_path, **kw) -> QueueAlarms:
