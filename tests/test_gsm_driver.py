@@ -10,6 +10,7 @@ port that vanishes.
 """
 from __future__ import annotations
 
+import datetime
 import time
 
 import pytest
@@ -120,7 +121,7 @@ def test_polish_sms_goes_out_as_ucs2_in_two_parts_and_is_reported(tmp_path, open
         assert "".join(s.submit.text for s in sent) == POLISH
         assert {s.submit.number for s in sent} == {"+48600100200"}
         assert mrs == [s.mr for s in sent]
-        reports = [gsm.decode_any(u.pdu) for u in urcs_until(modem, "+CDS", n=2)]
+        reports = [u.message() for u in urcs_until(modem, "+CDS", n=2)]
         assert sorted(r.mr for r in reports) == sorted(mrs)
         assert all(r.delivered and r.final for r in reports)
 
@@ -132,8 +133,20 @@ def test_reports_without_smsc_field_are_read(tmp_path, open_modem):
         wait_registered(modem)
         mr = modem.send_part(pdu.encode_submit("+48600100200", "test", ref=1)[0])
         [urc] = urcs_until(modem, "+CDS")
-        report = gsm.decode_any(urc.pdu)
+        report = urc.message()
         assert isinstance(report, pdu.StatusReport) and report.mr == mr and report.delivered
+
+
+def test_a_report_without_smsc_field_that_also_parses_with_one_is_read_by_its_length():
+    """At some minutes of the day a report without the SMSC field parses as a (nonsense)
+    SMS-DELIVER with one; the +CDS length line decides."""
+    ts = datetime.datetime(2026, 11, 26, 10, 3, 5, tzinfo=datetime.timezone.utc)
+    full = pdu.encode_status_report(0, "+48600100200", timestamp=ts, discharge=ts)
+    raw = full[2 + 2 * int(full[:2], 16):]
+    assert isinstance(pdu.decode(raw), pdu.Deliver)          # the trap is real
+    report = gsm.Urc(f"+CDS: {len(raw) // 2}", raw).message()
+    assert isinstance(report, pdu.StatusReport) and report.mr == 0 and report.delivered
+    assert isinstance(gsm.Urc(f"+CDS: {len(raw) // 2}", full).message(), pdu.StatusReport)
 
 
 def test_urc_in_the_middle_of_a_response(tmp_path, open_modem):

@@ -120,6 +120,10 @@ class Urc:
     def args(self) -> list[str]:
         return _fields(self.line.split(":", 1)[1]) if ":" in self.line else []
 
+    def message(self) -> object:
+        """The +CDS/+CMT PDU decoded, using the length the modem stated."""
+        return decode_any(self.pdu or "", _stated_length(self.line))
+
 
 def _fields(text: str) -> list[str]:
     """'"SM",3' -> ['SM', '3']; commas inside quotes stay."""
@@ -702,7 +706,8 @@ class Modem:
         raw = next((l for l in lines if re.fullmatch(r"[0-9A-Fa-f]{8,}", l)), "")
         if not raw:
             return None, ""
-        return decode_any(raw), raw
+        header = next((l for l in lines if l.upper().startswith("+CMGR:")), "")
+        return decode_any(raw, _stated_length(header)), raw
 
     def delete(self, index: int) -> None:
         self.at(f"AT+CMGD={index}", timeout=10.0)
@@ -710,12 +715,13 @@ class Modem:
     def list_all(self) -> list[tuple[int, object, str]]:
         """AT+CMGL=4 (every stored message): [(index, decoded or PduError, raw)]."""
         lines = self.at("AT+CMGL=4", timeout=30.0, prefix="+CMGL:")
-        out, index = [], None
+        out, index, length = [], None, None
         for line in lines:
             if line.upper().startswith("+CMGL:"):
                 index = int_or_none(_fields(line.split(":", 1)[1])[0])
+                length = _stated_length(line)
             elif index is not None and re.fullmatch(r"[0-9A-Fa-f]+", line):
-                out.append((index, decode_any(line), line))
+                out.append((index, decode_any(line, length), line))
                 index = None
         return out
 
@@ -728,13 +734,26 @@ class Modem:
         return int_or_none(v[1]) if len(v) >= 2 else None
 
 
-def decode_any(raw: str) -> object:
+def decode_any(raw: str, length: int | None = None) -> object:
     """Decode a PDU with the SMSC field, else without it (some modems' +CDS); a PduError
-    instance (not raised) when neither works."""
-    try:
-        return pdu.decode(raw)
-    except pdu.PduError as exc:
+    instance (not raised) when neither works.
+
+    `length` is the TPDU length the modem states on the line before (+CDS: <length>,
+    +CMGR/+CMGL's last field). It excludes the SMSC field, so a PDU exactly that long has
+    none; without it the order is a guess, and a report without the SMSC field can, by
+    chance, also parse as an SMS-DELIVER with one."""
+    without_first = length is not None and len(raw) // 2 == length
+    orders = (False, True) if without_first else (True, False)
+    first_error = None
+    for with_smsc in orders:
         try:
-            return pdu.decode(raw, with_smsc=False)
-        except pdu.PduError:
-            return exc
+            return pdu.decode(raw, with_smsc=with_smsc)
+        except pdu.PduError as exc:
+            first_error = first_error or exc
+    return first_error
+
+
+def _stated_length(line: str) -> int | None:
+    """The last field of '+CDS: 25', '+CMT: ,25' or '+CMGR: 0,,25' — the TPDU length."""
+    fields = _fields(line.split(":", 1)[1]) if ":" in line else []
+    return int_or_none(fields[-1]) if fields else None

@@ -251,7 +251,7 @@ class Owner:
             if index is not None:
                 self.take_stored(index)
         elif name in ("+CDS", "+CMT") and urc.pdu:
-            self.handle_message(gsm.decode_any(urc.pdu), urc.pdu)
+            self.handle_message(urc.message(), urc.pdu)
         elif name in ("+CREG", "+CGREG", "+CEREG") and name == "+CREG" and args:
             self.modem.set_registration(gsm.int_or_none(args[0]))
             self._registration_changed()
