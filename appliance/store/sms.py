@@ -328,12 +328,14 @@ def _assemble(db, modem_id, sender, ref, total, now) -> int:
 
 
 def expire_fragments(db: sqlite_utils.Database, older_than_s: float) -> int:
-    """Multi-part messages whose first part came more than `older_than_s` ago and still
-    miss parts go to the inbox as they are, each gap marked "[part 2 of 3 missing]"."""
+    """Multi-part messages still missing parts whose latest part came more than
+    `older_than_s` ago go to the inbox as they are, each gap marked "[part 2 of 3
+    missing]".  Counting from the latest part keeps a message whose parts still trickle in
+    (a busy modem, a slow network) from being cut in two."""
     cutoff = _now() - older_than_s
     with transaction(db):
         groups = db.execute("SELECT modem_id, sender, ref, total FROM sms_inbox_parts "
-                            "GROUP BY modem_id, sender, ref, total HAVING min(received_at) < ?",
+                            "GROUP BY modem_id, sender, ref, total HAVING max(received_at) < ?",
                             [cutoff]).fetchall()
         for modem_id, sender, ref, total in groups:
             _assemble(db, modem_id, sender, ref, total, _now())
