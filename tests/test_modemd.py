@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from appliance.hal import gsm, modemd
 from appliance.hal.modemsim import ModemSim
 from appliance.store import db as store, sms
 
@@ -170,8 +171,45 @@ def test_missing_part_is_stored_with_a_marker(box):
         wait_for(lambda: (m := box.modem()) and m["state"] == "ready", message="ready")
         sim.deliver("+48500600700", LONG, drop=[2], ref=12)
         [row] = wait_for(lambda: sms.inbox(box.db), timeout=60, message="incomplete row")
-        assert "[part 2 of 3 missing]" in row["text"] and row["complete"] == 0
-        assert row["text"].startswith(LONG[:30]) and row["text"].endswith(LONG[-20:])
+        assert "[part 2 of 3 missing]" in row["text"] and row["complete"] == 0, row
+        assert row["text"].startswith(LONG[:30]) and row["text"].endswith(LONG[-20:]), row
+
+
+def test_a_message_landing_in_a_slot_a_stale_cmti_points_to_is_not_deleted_unread(tmp_path):
+    """The race behind test_missing_part_is_stored_with_a_marker, made deterministic: a
+    +CMTI whose message drain_storage already took points to an empty slot; the next
+    message lands in that very slot (the lowest free one) right after AT+CMGR found it
+    empty.  The owner must not AT+CMGD the slot it found empty: that deleted the new
+    message unread, and its own +CMTI then found nothing."""
+    db_path = tmp_path / "jns.db"
+    store.open_db(db_path)
+    with ModemSim("generic", link_dir=tmp_path) as sim:
+        owner = modemd.Owner(str(db_path), sim.port)
+        owner.modem = modem = gsm.Modem(sim.port).open()
+        try:
+            owner.modem_id = sms.ensure_modem(owner.db, sim.port)
+            modem.init()
+            wait_for(lambda: modem.refresh().registered, 20, every=0.3, message="registered")
+            sim.deliver("+48500600700", "pierwsza")
+            stale = modem.urcs.get(timeout=5)
+            assert (stale.name, stale.args) == ("+CMTI", ["SM", "1"])
+            owner.drain_storage()                 # takes "pierwsza" from slot 1, deletes it
+            assert sim.storage == {}
+            real_read, arrived = modem.read, []
+
+            def read_then_a_message_arrives(index, storage=None):
+                result = real_read(index, storage)
+                if not arrived:                   # between our AT+CMGR and what follows
+                    arrived.append(sim.deliver("+48500600700", "druga"))
+                return result
+            modem.read = read_then_a_message_arrives
+            owner.handle_urc(stale)
+            assert list(sim.storage) == [1], "the new message was deleted unread"
+            owner.handle_urc(modem.urcs.get(timeout=5))   # its own +CMTI: "SM",1
+            assert sorted(m["text"] for m in sms.inbox(owner.db)) == ["druga", "pierwsza"]
+            assert sim.storage == {}
+        finally:
+            modem.close()
 
 
 def test_unplugged_mid_send_is_delivered_after_replug_exactly_once(box):

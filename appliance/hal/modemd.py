@@ -272,14 +272,23 @@ class Owner:
     # -- inbound --
 
     def take_stored(self, index: int) -> None:
-        """A message or report the modem stored: read, keep, then delete it."""
+        """A message or report the modem stored: read, keep, then delete it.
+
+        An empty slot is left alone: its +CMTI was stale (the message was already taken by
+        drain_storage, or an earlier +CMTI for the same index), and the modem puts the next
+        arriving message into the lowest free slot, so a new message can land there between
+        our AT+CMGR and an AT+CMGD, which would then delete it unread (its own +CMTI comes
+        later and finds the slot empty).  A slot we read a message from stays occupied until
+        we delete it, so deleting that one is safe."""
         try:
             message, raw = self.modem.read(index)
         except gsm.ATError as exc:
             log.warning("%s: cannot read message %d: %s", self.port, index, exc)
             return
-        if raw:
-            self.handle_message(message, raw)
+        if not raw:
+            log.debug("%s: message %d is gone already (stale +CMTI)", self.port, index)
+            return
+        self.handle_message(message, raw)
         self.modem.delete(index)
 
     def drain_storage(self) -> None:
