@@ -6,6 +6,7 @@
     python3 -m appliance.box watchdog   jns-watchdog: monitors, alerts, restarts (appliance.watchdog)
     python3 -m appliance.box modemd     jns-modemd: GSM modems, the SMS queue (appliance.hal.modemd)
     python3 -m appliance.box calld      jns-calld: the live call center (appliance.telephony.calld)
+    python3 -m appliance.box reports    jns-reports: queue_log and CDR into the reports (appliance.reports)
 
 Everything that changes lives under JNS_DATA (/data/jns on the data partition); the root
 filesystem is read-only.  Secrets are generated here, on the box, never shipped.
@@ -248,10 +249,17 @@ def run_calld() -> None:
     calld.run_box(DB_PATH, layout(db), ASTERISK_ROOT / "log" / "queue_log")
 
 
+def run_reports() -> None:
+    """jns-reports: Asterisk's queue_log and CDR into the report tables (appliance.reports)."""
+    from .reports import service
+    log_dir = ASTERISK_ROOT / "log"
+    service.run_box(DB_PATH, log_dir / "queue_log", log_dir / "cdr-csv" / "Master.csv")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m appliance.box")
     parser.add_argument("command", choices=["prepare", "render", "agid", "watchdog", "modemd",
-                                            "calld"])
+                                            "calld", "reports"])
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s %(levelname)s %(message)s")
     if args.command == "prepare":
@@ -264,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         run_watchdog()
     elif args.command == "calld":
         run_calld()
+    elif args.command == "reports":
+        run_reports()
     elif args.command == "modemd":
         from .hal import modemd
         modemd.run_service(str(DB_PATH))

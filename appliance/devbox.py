@@ -133,6 +133,15 @@ class DevBox:
         ami.start()
         return service
 
+    def start_reports(self, interval: float = 2.0, monthly: bool = False):
+        """jns-reports over this devbox (its own database connection, the box's queue_log
+        and CDR), reading every `interval` s in a thread; `run_once()` reads now (tests that
+        want the facts at once).  The caller stops it before stop()."""
+        from .reports.service import ReportsLoop
+        return ReportsLoop(store.open_db(self.db_path), self.asterisk.log_dir / "queue_log",
+                           self.asterisk.log_dir / "cdr-csv" / "Master.csv",
+                           interval=interval, monthly=monthly).start()
+
     def web_env(self) -> dict[str, str]:
         """Environment for the panel (appliance.webui.wsgi) to reach this box."""
         return {"JNS_DB": str(self.db_path), "JNS_ASTERISK_DIR": str(self.asterisk.dir), "JNS_AMI_PORT": str(self.layout.ami_port),

@@ -139,3 +139,16 @@ try:
 finally:
     live.stop()
 print("OK calld")
+
+from appliance.reports.ingest import ingest_files  # noqa: E402
+
+qlog = pathlib.Path(tmp, "queue_log")
+qlog.write_text("1795689736|1.1|support|NONE|DID|100\n"
+                "1795689736|1.1|support|NONE|ENTERQUEUE||48600100200|1\n"
+                "1795689740|1.1|support|Agent 101|CONNECT|4|1.2|2\n"
+                "1795689770|1.1|support|Agent 101|COMPLETECALLER|4|30|1\n\xff garbage\n")
+got = ingest_files(db, qlog)
+assert got == {"queue_log": 4, "cdr": 0, "malformed": 1}, got
+row = db.execute("SELECT status, wait, talk, did FROM report_calls").fetchone()
+assert tuple(row) == ("answered", 4, 30, "100"), row
+print("OK reports")

@@ -529,7 +529,7 @@ def test_reboot_power_off_and_restart_ask_first(box):
     yes_no = r"\[y/N\] "
     con = box.with_password().logged_in()
     con.line("6")
-    con.answer("Which one\\? ", "7")   # all of them
+    con.answer("Which one\\? ", "8")   # all of them
     con.expect("Restarting Asterisk cuts every call")
     con.answer(yes_no, "y")
     con.expect("Done")
@@ -546,7 +546,7 @@ def test_reboot_power_off_and_restart_ask_first(box):
     back_to_menu(con)
     assert box.fake_lines() == ["systemctl restart jns-asterisk.service jns-agid.service "
                                 "jns-web.service jns-watchdog.service jns-modemd.service "
-                                "jns-calld.service"]
+                                "jns-calld.service jns-reports.service"]
     con.line("7")
     con.expect("Reboot the box now\\?")
     con.answer(yes_no, "y")

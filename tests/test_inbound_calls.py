@@ -383,7 +383,10 @@ def test_operator_key_while_waiting_in_a_queue(devbox, sipp, agent_port):
     assert result.returncode == 0, result.stdout[-2000:]
     agent.wait(timeout=30)
     log = queue_log(devbox)
-    assert [e[4] for e in log if e[2] == "waitq" and e[1] != "NONE"] == ["ENTERQUEUE", "EXITWITHKEY"], log
+    # (DID / INFO: our own lines for the reports, logged by the dialplan before Queue())
+    assert [e[4] for e in log if e[2] == "waitq" and e[1] != "NONE"
+            and e[4] not in ("DID", "INFO")] == ["ENTERQUEUE", "EXITWITHKEY"], log
+    assert [e[5] for e in log if e[2] == "waitq" and e[4] == "DID"] == ["300"], log
     enter = wait_for(lambda: entered(devbox, "operators"))
     assert enter and "operator=queue" in userfield(devbox, enter[0][1])
 

@@ -27,5 +27,5 @@ def test_box_code_runs_on_forky_python(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
     for step in ("OK store", "OK render", "OK fastagi", "OK users", "OK webui", "OK console", "OK pyst2",
-                 "OK gsm", "OK hal", "OK watchdog", "OK calld"):
+                 "OK gsm", "OK hal", "OK watchdog", "OK calld", "OK reports"):
         assert step in out.stdout, out.stdout

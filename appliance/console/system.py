@@ -79,7 +79,8 @@ from typing import Mapping
 
 from ..atomic import atomic_write, fsync_dir
 
-SERVICES = ("jns-asterisk", "jns-agid", "jns-web", "jns-watchdog", "jns-modemd", "jns-calld")
+SERVICES = ("jns-asterisk", "jns-agid", "jns-web", "jns-watchdog", "jns-modemd", "jns-calld",
+            "jns-reports")
 ASTERISK_UNIT = "jns-asterisk.service"
 NETWORK_FILE_NAME = "10-jns.network"
 DEFAULT_NETWORK = {"mode": "dhcp"}

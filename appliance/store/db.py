@@ -487,6 +487,124 @@ MIGRATION_4_LIVE = """
 """
 MIGRATIONS.append(MIGRATION_4_LIVE)
 
+# 5: reports (issue 7).  Asterisk's own records (queue_log, CDR) ingested by
+# appliance.reports.ingest; every report is SQL over these tables
+# (appliance.reports.queries).  Times are epoch seconds, as Asterisk writes them.
+# Unreleased while issue 7 is open.
+MIGRATION_5_REPORTS = """
+    -- every queue_log line, once.  id = (epoch second << 32) | crc32(line): ordered by time,
+    -- so inserting stays an append, and a line read twice (a restart, a rotated file read
+    -- again, the same line delivered twice) is the same row.  Events of one call: a range
+    -- of ids from its entry to its end, plus callid.
+    CREATE TABLE ql_events (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        callid TEXT NOT NULL,           -- Asterisk uniqueid of the caller's channel, or NONE
+        queue TEXT NOT NULL,            -- queue name, or NONE
+        agent TEXT NOT NULL,            -- agent extension when known, '' for NONE, else as logged
+        event TEXT NOT NULL,
+        data TEXT NOT NULL DEFAULT ''   -- the data fields as logged, joined by '|'
+    );
+    -- one row per caller per queue visit: the part of a journey (callid) spent in one queue.
+    -- A call that overflows from one queue to another is one journey with two parts.
+    CREATE TABLE report_calls (
+        id INTEGER PRIMARY KEY,
+        callid TEXT NOT NULL,
+        part INTEGER NOT NULL DEFAULT 1,        -- 1, 2, ... in the order the caller entered queues
+        queue TEXT NOT NULL,
+        entered INTEGER NOT NULL,               -- ENTERQUEUE (or our FULL / JOINEMPTY refusal)
+        connected INTEGER,                      -- CONNECT: an agent answered
+        ended INTEGER,                          -- the last event; NULL while waiting or talking
+        caller TEXT NOT NULL DEFAULT '',        -- caller number (ENTERQUEUE)
+        did TEXT NOT NULL DEFAULT '',           -- the number dialled (our DID event)
+        ivr TEXT NOT NULL DEFAULT '',           -- IVR keys pressed on the way, e.g. '1-2'
+        status TEXT NOT NULL CHECK (status IN ('waiting', 'talking', 'answered', 'unanswered')),
+        -- answered: caller | agent (who hung up) | transfer;
+        -- unanswered: abandon | timeout | key | empty | full | joinempty | unknown
+        reason TEXT NOT NULL DEFAULT '',
+        agent TEXT NOT NULL DEFAULT '',         -- extension of the agent who answered
+        wait INTEGER NOT NULL DEFAULT 0,        -- s from entering to the answer, or to leaving
+        talk INTEGER NOT NULL DEFAULT 0,        -- s connected to the agent
+        ring INTEGER NOT NULL DEFAULT 0,        -- s the answering agent's phone rang
+        attempts INTEGER NOT NULL DEFAULT 0,    -- agents rung for this call (ACD attempts)
+        position INTEGER,                       -- position in the queue when the caller left
+        origposition INTEGER,                   -- position when the caller entered
+        key TEXT NOT NULL DEFAULT '',           -- EXITWITHKEY: the key pressed
+        transfer TEXT NOT NULL DEFAULT '',      -- where the agent transferred the call
+        recording TEXT NOT NULL DEFAULT '',     -- path under the recordings directory
+        UNIQUE (callid, queue, entered)
+    );
+    CREATE INDEX report_calls_entered ON report_calls(entered);
+    CREATE INDEX report_calls_queue ON report_calls(queue, entered);
+    CREATE INDEX report_calls_agent ON report_calls(agent, entered);
+    CREATE INDEX report_calls_caller ON report_calls(caller, entered);
+    -- an agent's logged-in time (first ADDMEMBER .. last REMOVEMEMBER over all their
+    -- queues) and paused time (PAUSE* .. UNPAUSE*, with the reason); end NULL while it lasts
+    CREATE TABLE report_agent_time (
+        id INTEGER PRIMARY KEY,
+        agent TEXT NOT NULL,                    -- extension
+        kind TEXT NOT NULL CHECK (kind IN ('session', 'pause')),
+        start INTEGER NOT NULL,
+        end INTEGER,
+        reason TEXT NOT NULL DEFAULT '',        -- pause: the reason code
+        queues TEXT NOT NULL DEFAULT '',        -- session: the queues it covered, comma-separated
+        UNIQUE (agent, kind, start)
+    );
+    CREATE INDEX report_agent_time_start ON report_agent_time(start);
+    -- Asterisk's CDR (cdr-csv Master.csv), each row once; id as for ql_events (start second)
+    CREATE TABLE report_cdr (
+        id INTEGER PRIMARY KEY,
+        start INTEGER NOT NULL,
+        answer INTEGER,
+        end INTEGER NOT NULL,
+        src TEXT NOT NULL DEFAULT '',
+        dst TEXT NOT NULL DEFAULT '',
+        dcontext TEXT NOT NULL DEFAULT '',
+        channel TEXT NOT NULL DEFAULT '',
+        dstchannel TEXT NOT NULL DEFAULT '',
+        lastapp TEXT NOT NULL DEFAULT '',
+        duration INTEGER NOT NULL DEFAULT 0,
+        billsec INTEGER NOT NULL DEFAULT 0,
+        disposition TEXT NOT NULL DEFAULT '',   -- ANSWERED | NO ANSWER | BUSY | FAILED | CONGESTION
+        uniqueid TEXT NOT NULL DEFAULT '',
+        userfield TEXT NOT NULL DEFAULT '',
+        direction TEXT NOT NULL DEFAULT '' CHECK (direction IN ('', 'in', 'out', 'internal')),
+        agent TEXT NOT NULL DEFAULT ''          -- out: extension of the agent who placed it
+    );
+    CREATE INDEX report_cdr_start ON report_cdr(direction, start);
+    -- where reading each of Asterisk's files got to, committed with the rows it produced
+    CREATE TABLE report_ingest (
+        source TEXT PRIMARY KEY,                -- 'queue_log' | 'cdr'
+        signature TEXT NOT NULL DEFAULT '',     -- the file's first line: same file or a new one
+        offset INTEGER NOT NULL DEFAULT 0,      -- bytes of complete lines read
+        state TEXT NOT NULL DEFAULT '{}',       -- JSON: calls and agents not finished yet
+        updated_at REAL
+    );
+    -- the monthly operations report (OPS-1), made on the 1st for the month before
+    CREATE TABLE monthly_reports (
+        month TEXT PRIMARY KEY CHECK (month GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]'),
+        created_at REAL NOT NULL,
+        html TEXT NOT NULL,
+        emailed_to TEXT NOT NULL DEFAULT ''
+    );
+    -- exports run in the background with progress (long ones take a while)
+    CREATE TABLE report_exports (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL,
+        report TEXT NOT NULL,
+        params TEXT NOT NULL,                   -- JSON of the filter
+        fmt TEXT NOT NULL CHECK (fmt IN ('csv', 'xlsx')),
+        status TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'done', 'failed')),
+        done_rows INTEGER NOT NULL DEFAULT 0,
+        total_rows INTEGER NOT NULL DEFAULT 0,
+        path TEXT NOT NULL DEFAULT '',
+        error TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        finished_at REAL
+    );
+"""
+MIGRATIONS.append(MIGRATION_5_REPORTS)
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -308,6 +308,10 @@ def _extensions_conf(snap: dict, lay: Layout) -> str:
         out += [f"exten => {name},1,Set(__JNS_QUEUE={name})",
                 " same => n,Set(QUEUESTATUS=)",   # from a queue this call overflowed from
                 " same => n,Set(CDR(userfield)=${CDR(userfield)}&ivr=${JNS_IVR_PATH})",
+                # for the reports (appliance.reports.ingest): the number dialled, the IVR path
+                f" same => n,QueueLog({name},${{UNIQUEID}},NONE,DID,${{JNS_DID}})",
+                f' same => n,ExecIf($["${{JNS_IVR_PATH}}" != ""]'
+                f'?QueueLog({name},${{UNIQUEID}},NONE,INFO,IVR|${{JNS_IVR_PATH}}))',
                 # VIP callers go ahead of everyone waiting (ACD-3)
                 ' same => n,ExecIf($["${JNS_VIP}" = "1"]?Set(QUEUE_PRIO=10))',
                 *([' same => n,ExecIf($["${JNS_RECORD}" = "1"]?Gosub(jns-record,s,1))']
@@ -317,6 +321,9 @@ def _extensions_conf(snap: dict, lay: Layout) -> str:
                 *([f' same => n,ExecIf($[${{QUEUE_WAITING_COUNT({name})}} >= {q["max_callers"]}]'
                    '?Set(QUEUESTATUS=FULL))'] if q["max_callers"] else []),
                 f' same => n,ExecIf($[${{QUEUE_MEMBER({name},logged)}} = 0]?Set(QUEUESTATUS=JOINEMPTY))',
+                # not let in: Queue() logs nothing then, the reports need the caller
+                f' same => n,ExecIf($["${{QUEUESTATUS}}" != ""]'
+                f'?QueueLog({name},${{UNIQUEID}},NONE,${{QUEUESTATUS}},${{CALLERID(num)}}))',
                 ' same => n,GotoIf($["${QUEUESTATUS}" != ""]?done)',
                 f" same => n,Queue({name},{opts},,,{q['max_wait']},,jns-agent-leg)",
                 " same => n(done),Set(CDR(userfield)=${CDR(userfield)}&queue=${QUEUESTATUS})",
@@ -328,6 +335,7 @@ def _extensions_conf(snap: dict, lay: Layout) -> str:
         "", "; recording by policy: only while the caller talks to an agent ('b')",
         "[jns-record]",
         "exten => s,1,Set(__JNS_REC=${STRFTIME(${EPOCH},,%Y/%m/%d)}/${UNIQUEID}.wav)",
+        ' same => n,ExecIf($["${JNS_QUEUE}" != ""]?QueueLog(${JNS_QUEUE},${UNIQUEID},NONE,INFO,REC|${JNS_REC}))',
         " same => n,Set(CDR(userfield)=${CDR(userfield)}&rec=${JNS_REC})",
         " same => n,MixMonitor(${JNS_REC},b)",
         " same => n,Return()",
@@ -438,7 +446,10 @@ def _queues_conf(snap: dict, lay: Layout) -> str:
     # persistentmembers: desk logins (dynamic members) survive an Asterisk restart; Asterisk
     # keeps them in its astdb
     sections = [("general", [("persistentmembers", "yes"), ("autofill", "yes"),
-                             ("log_membername_as_agent", "yes"), ("shared_lastcall", "yes"),
+                             # ADDMEMBER/REMOVEMEMBER then log the interface (PJSIP/101);
+                             # calls and pauses log the member name either way
+                             ("log_membername_as_agent", "no"),
+                             ("shared_lastcall", "yes"),
                              ("monitor-type", None)])]
     text = _ini(sections)
     for q in snap["queues"]:
