@@ -29,6 +29,7 @@ from . import alerts
 from . import hardware
 from . import queue_alarms
 from . import livefeed, operator, pauses
+from . import reports
 from .forms import UPLOAD_MAX_BYTES
 from .i18n import current_lang, gettext
 
@@ -75,6 +76,7 @@ def create_app(db_path: str, status_provider: Callable[[], dict] | None = None,
     app.register_blueprint(queue_alarms.bp)   # /supervisor/alarms/: call-center alarms
     for module in (livefeed, operator, pauses):   # /live/events, /operator/, pause reasons
         app.register_blueprint(module.bp)
+    app.register_blueprint(reports.bp)   # /reports/: call and agent reports, exports, monthly
     app.jinja_env.globals.update(_=gettext, current_lang=current_lang,
                                  admin_pages=admin.PAGES, admin_areas=admin.AREAS)
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True

@@ -23,6 +23,7 @@ from .i18n_hardware import HARDWARE, HARDWARE_ENGLISH
 from .i18n_alerts import ALERTS, ALERTS_ENGLISH
 from .i18n_queue_alarms import QUEUE_ALARMS
 from .i18n_live import LIVE, LIVE_ENGLISH
+from .i18n_reports import REPORTS, REPORTS_ENGLISH
 
 LANGS = ("pl", "en")
 DEFAULT_LANG = "pl"
@@ -170,6 +171,8 @@ ENGLISH.update(ALERTS_ENGLISH)
 CATALOG.update(QUEUE_ALARMS)  # the call-center alarms page (i18n_queue_alarms.py)
 CATALOG.update(LIVE)     # the live pages: wallboard, desk, operator (i18n_live.py)
 ENGLISH.update(LIVE_ENGLISH)
+CATALOG.update(REPORTS)  # the reports pages, exports, monthly report (i18n_reports.py)
+ENGLISH.update(REPORTS_ENGLISH)
 
 
 def current_lang() -> str:
