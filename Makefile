@@ -51,6 +51,7 @@ bench: deps venv rootfs image
 	$(PY) -m bench.boot
 	$(PY) -m bench.hal
 	$(PY) -m bench.live
+	$(PY) -m bench.reports
 
 clean:
 	rm -rf build/bench build/screens var $(VENV)
