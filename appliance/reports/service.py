@@ -1,9 +1,10 @@
 """jns-reports: keeps the report tables up to date with Asterisk's queue_log and CDR.
 
 Every READ_EVERY_S it reads what is new (appliance.reports.ingest), and once an hour it makes
-sure last month's operations report exists (appliance.reports.monthly).  It only reads
-Asterisk's files and writes the report tables; a failing step is logged and retried on
-the next round, never the end of the loop.
+sure last month's operations report exists (appliance.reports.monthly) and deletes report
+exports older than a day (appliance.reports.export).  It only reads Asterisk's files and
+writes the report tables; a failing step is logged and retried on the next round, never
+the end of the loop.
 """
 from __future__ import annotations
 
@@ -67,6 +68,12 @@ class ReportsLoop:
                     self.errors += 1
                     log.exception("the monthly operations report could not be made; "
                                   "retrying in an hour")
+                try:   # exports older than a day: files and rows (appliance.reports.export)
+                    from . import export
+                    export.cleanup(self.db, now)
+                except Exception:
+                    self.errors += 1
+                    log.exception("old report exports could not be deleted; retrying in an hour")
             self.rounds += 1
             return got
 
