@@ -176,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     box.start()
     calld = box.start_calld()
     watchdog = box.start_watchdog()
+    reports = box.start_reports(monthly=True)   # queue_log/CDR into the Reports pages
     env = dict(os.environ, **box.web_env())
     web = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "64",
                             "--bind", f"127.0.0.1:{args.http_port}", "appliance.webui.wsgi:app"],
@@ -202,6 +203,7 @@ Press Ctrl-C to stop.""", flush=True)
     web.terminate()
     web.wait(timeout=10)
     watchdog.stop()
+    reports.stop()
     calld.stop()
     box.stop()
     return 0
