@@ -1,6 +1,7 @@
 """jns-reports: keeps the report tables up to date with Asterisk's queue_log and CDR.
 
-Every READ_EVERY_S it reads what is new (appliance.reports.ingest), and once an hour it makes
+Every READ_EVERY_S it reads what is new (appliance.reports.ingest) and sums the hours it
+wrote into the hourly rollup (appliance.reports.rollup), and once an hour it makes
 sure last month's operations report exists (appliance.reports.monthly).  It only reads
 Asterisk's files and writes the report tables; a failing step is logged and retried on
 the next round, never the end of the loop.
@@ -12,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+from . import rollup
 from .ingest import Ingestor
 
 log = logging.getLogger(__name__)
@@ -19,6 +21,7 @@ log = logging.getLogger(__name__)
 READ_EVERY_S = 2.0
 BUDGET_S = 10.0          # a long backlog is read in rounds this long (watchdog pings between)
 MONTHLY_EVERY_S = 3600.0
+ROLLUP_HOURS_PER_ROUND = 48   # hours of calls summed again per round (a rebuild: many rounds)
 
 
 class ReportsLoop:
@@ -56,6 +59,13 @@ class ReportsLoop:
                 self.errors += 1
                 log.exception("reading Asterisk's queue_log/CDR failed; retrying next round")
                 got = {"queue_log": 0, "cdr": 0, "malformed": 0}
+            try:        # the hours just written summed again (a bounded share per round)
+                while rollup.refresh(self.db, ROLLUP_HOURS_PER_ROUND) and to_end:
+                    pass
+            except Exception:
+                self.errors += 1
+                log.exception("the hourly report rollup could not be refreshed; the reports "
+                              "read the calls themselves meanwhile; retrying next round")
             now = time.time() if now is None else now
             # only once caught up: never last month's report from half its lines
             if self.monthly and now >= self._next_monthly and not self.ingestor.more:
