@@ -189,12 +189,12 @@ def generate(queue_log: Path, cdr: Path, calls: int, seed: int) -> dict:
 
 
 def ingest(db_path: Path, queue_log: Path, cdr: Path) -> dict:
-    from appliance.reports import rollup
+    from appliance.reports import rollup, service
     from appliance.reports.ingest import Ingestor
     from appliance.store import config
     from appliance.store.db import open_db
     db = open_db(db_path)
-    db.conn.execute("PRAGMA synchronous=NORMAL")   # as jns-reports runs (service.ReportsLoop)
+    service.tune_connection(db)        # as jns-reports runs (service.ReportsLoop)
     for ext in AGENTS:
         config.add_agent(db, ext, f"Agent {ext}")
     t0, c0 = time.perf_counter(), time.process_time()

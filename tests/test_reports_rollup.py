@@ -139,3 +139,19 @@ def test_other_thresholds_read_the_calls_and_new_settings_rebuild_it(db, files, 
         assert rolled == raw, name
     assert both_ways(db, monkeypatch, g, "overview")[2] > 0
     assert figs(q.summary(db, "overview", g)) == v
+
+
+def test_local_hours_half_an_hour_off_utc_are_read_right(db, files, monkeypatch):
+    # India (UTC+5:30): a local hour is two halves of the rollup's hours
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    import time
+    time.tzset()
+    ReportsLoop(db, *files, monthly=False).run_once()
+    for f in periods(db):
+        rolled, raw, _hours = both_ways(db, monkeypatch, f, "overview")
+        assert rolled == raw, f
+    per_hour = next(c for c in q.summary(db, "overview", periods(db)[1]).charts
+                    if c.key == "calls_per_hour")
+    # c1..c8 09:00-09:16 Warsaw = 13:30-13:46 Kolkata; c9 01:00 Warsaw = 05:30 Kolkata
+    assert sum(per_hour.series[0][1]) + sum(per_hour.series[1][1]) == 10
+    assert per_hour.series[0][1][13] == 4 and per_hour.series[0][1][5] == 1

@@ -778,8 +778,9 @@ def _calls_pass(db: sqlite_utils.Database, f: Filter, names: tuple[str, ...] | l
     if plan is not None:        # whole clean hours from the rollup, the rest from report_calls
         clean, dirty = plan
         if hourly:
-            served = [a for a, b in ranges if b - a == _HOUR and clean[0] <= a < clean[1]
-                      and a not in dirty]
+            # local hours that are the rollup's hours (not in zones half an hour off UTC)
+            served = [a for a, b in ranges if b - a == _HOUR and a % _HOUR == 0
+                      and clean[0] <= a < clean[1] and a not in dirty]
             done = set(served)
             ranges = [(a, b) for a, b in ranges if a not in done]
         else:

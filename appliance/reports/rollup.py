@@ -55,9 +55,12 @@ def refresh(db: sqlite_utils.Database, max_hours: int = 0) -> int:
     want = thresholds(db)
     want = (want["sl_seconds"], want["short_abandon_s"], want["short_call_s"])
     conn = db.conn
+    state = "SELECT sl_seconds, short_abandon_s, short_call_s FROM report_rollup_state"
+    if conn.execute(state).fetchone() == want and \
+            conn.execute("SELECT 1 FROM report_rollup_dirty LIMIT 1").fetchone() is None:
+        return 0                         # nothing to do: no write lock every round
     with transaction(db):
-        have = conn.execute("SELECT sl_seconds, short_abandon_s, short_call_s "
-                            "FROM report_rollup_state").fetchone()
+        have = conn.execute(state).fetchone()
         if have != want:                 # new thresholds (or none yet): every hour again
             conn.execute("DELETE FROM report_calls_hourly")
             conn.execute("INSERT OR IGNORE INTO report_rollup_dirty(hour) "
