@@ -38,6 +38,7 @@ import zlib
 from pathlib import Path
 
 from ..store.db import transaction
+from .rollup import mark_dirty
 from ..telephony.live import endpoint_of, extension_of
 
 log = logging.getLogger(__name__)
@@ -287,6 +288,9 @@ class Ingestor:
     def _flush(self) -> None:
         if self._dirty_calls:
             self.db.conn.executemany(_UPSERT_CALL, map(_CALL_ROW, self._dirty_calls.values()))
+            # the hours written, for the hourly rollup: in the same transaction, so a
+            # report never takes an hour from the rollup that misses these rows
+            mark_dirty(self.db.conn, {p["entered"] for p in self._dirty_calls.values()})
             self._dirty_calls = {}
         if self._dirty_agents:
             self.db.conn.executemany(_UPSERT_AGENT, map(_AGENT_ROW, self._dirty_agents.values()))

@@ -2,7 +2,8 @@
 
 The panel, the exports and the monthly report take every number from here; this module
 reads only what appliance/reports/ingest.py wrote (report_calls, report_agent_time,
-report_cdr, ql_events) plus the thresholds in settings.  It must never write call data,
+report_cdr, ql_events), the hourly sums of report_calls appliance/reports/rollup.py made
+from them (report_calls_hourly) plus the thresholds in settings.  It must never write call data,
 never load the rows of a period into Python (it aggregates in SQL, one pass per table
 where it can, and pages details with LIMIT/OFFSET), and never divide by zero: an average
 or a percentage without a denominator is None, never an invented 0.
@@ -20,6 +21,7 @@ optional `drill` = {"report": details name, "where": [where dict per label],
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import time
 from dataclasses import dataclass, field
@@ -641,46 +643,62 @@ _UNA = "status = 'unanswered'"
 WAIT_BUCKETS = (0, 10, 20, 30, 60, 120, 180, 300, 600)   # wait-time histogram edges (s)
 
 
-def _call_aggs(f: Filter) -> dict[str, tuple[str, str]]:
-    """name -> (SQL, kind).  kind 'count:<status>': the SQL is a 0/1 condition on calls of
-    that status (any status when empty), counted three to one SQL sum (21-bit fields: see
-    _calls_pass); 'sum' / 'min' / 'max': an aggregate."""
+def _call_aggs(f: Filter) -> dict[str, tuple[str, str, str]]:
+    """name -> (SQL, kind, rollup SQL).  kind 'count:<status>': the SQL is a 0/1 condition
+    on calls of that status (any status when empty), counted three to one SQL sum (21-bit
+    fields: see _calls_pass), and the rollup SQL the number of such calls in a
+    report_calls_hourly row; 'sum' / 'min' / 'max': an aggregate over report_calls, and the
+    same aggregate over report_calls_hourly rows."""
     t, s, c = int(f.sl_seconds), int(f.short_abandon_s), int(f.short_call_s)
     A, U = "count:answered", "count:unanswered"
     aggs = {
-        "ans": ("1", A),
-        "una": ("1", U),
-        "waiting": ("1", "count:waiting"),
-        "talking": ("1", "count:talking"),
-        "sl": (f"wait <= {t}", A),
-        "short_calls": (f"talk < {c}", A),
-        "abandon": ("reason = 'abandon'", U),
-        "abandon_short": (f"reason = 'abandon' AND wait < {s}", U),
-        "abandon_sl": (f"reason = 'abandon' AND wait <= {t}", U),
-        "wait_all": (f"sum(CASE WHEN {_ANS} OR {_UNA} THEN wait END)", "sum"),
-        "pos": (f"sum(CASE WHEN {_UNA} THEN position END)", "sum"),
-        "pos_n": (f"count(CASE WHEN {_UNA} THEN position END)", "sum"),
-        "pos_min": (f"min(CASE WHEN {_UNA} THEN position END)", "min"),
-        "pos_max": (f"max(CASE WHEN {_UNA} THEN position END)", "max"),
+        "ans": ("1", A, "n"),
+        "una": ("1", U, "n"),
+        "waiting": ("1", "count:waiting", "n"),
+        "talking": ("1", "count:talking", "n"),
+        "sl": (f"wait <= {t}", A, "sl_n"),
+        "short_calls": (f"talk < {c}", A, "short_call_n"),
+        "abandon": ("reason = 'abandon'", U, "CASE WHEN reason = 'abandon' THEN n ELSE 0 END"),
+        "abandon_short": (f"reason = 'abandon' AND wait < {s}", U,
+                          "CASE WHEN reason = 'abandon' THEN short_wait_n ELSE 0 END"),
+        "abandon_sl": (f"reason = 'abandon' AND wait <= {t}", U,
+                       "CASE WHEN reason = 'abandon' THEN sl_n ELSE 0 END"),
+        "wait_all": (f"sum(CASE WHEN {_ANS} OR {_UNA} THEN wait END)", "sum",
+                     f"sum(CASE WHEN {_ANS} OR {_UNA} THEN wait_sum END)"),
+        "pos": (f"sum(CASE WHEN {_UNA} THEN position END)", "sum",
+                f"sum(CASE WHEN {_UNA} THEN pos_sum END)"),
+        "pos_n": (f"count(CASE WHEN {_UNA} THEN position END)", "sum",
+                  f"coalesce(sum(CASE WHEN {_UNA} THEN pos_n END), 0)"),
+        "pos_min": (f"min(CASE WHEN {_UNA} THEN position END)", "min",
+                    f"min(CASE WHEN {_UNA} THEN pos_min END)"),
+        "pos_max": (f"max(CASE WHEN {_UNA} THEN position END)", "max",
+                    f"max(CASE WHEN {_UNA} THEN pos_max END)"),
     }
-    for name, status, column in (("ans_wait", _ANS, "wait"), ("una_wait", _UNA, "wait"),
-                                 ("talk", _ANS, "talk"), ("att_ans", _ANS, "attempts"),
-                                 ("att_una", _UNA, "attempts")):
-        aggs[name] = (f"sum(CASE WHEN {status} THEN {column} END)", "sum")
-        aggs[name + "_min"] = (f"min(CASE WHEN {status} THEN {column} END)", "min")
-        aggs[name + "_max"] = (f"max(CASE WHEN {status} THEN {column} END)", "max")
+    for name, status, column, short in (("ans_wait", _ANS, "wait", "wait"),
+                                        ("una_wait", _UNA, "wait", "wait"),
+                                        ("talk", _ANS, "talk", "talk"),
+                                        ("att_ans", _ANS, "attempts", "att"),
+                                        ("att_una", _UNA, "attempts", "att")):
+        aggs[name] = (f"sum(CASE WHEN {status} THEN {column} END)", "sum",
+                      f"sum(CASE WHEN {status} THEN {short}_sum END)")
+        aggs[name + "_min"] = (f"min(CASE WHEN {status} THEN {column} END)", "min",
+                               f"min(CASE WHEN {status} THEN {short}_min END)")
+        aggs[name + "_max"] = (f"max(CASE WHEN {status} THEN {column} END)", "max",
+                               f"max(CASE WHEN {status} THEN {short}_max END)")
     for reason in ("caller", "agent", "transfer", "unknown"):
-        aggs["a_" + reason] = (f"reason = '{reason}'", A)
+        aggs["a_" + reason] = (f"reason = '{reason}'", A,
+                               f"CASE WHEN reason = '{reason}' THEN n ELSE 0 END")
     for reason in ("timeout", "key", "empty", "full", "joinempty", "withdraw", "unknown"):
-        aggs["r_" + reason] = (f"reason = '{reason}'", U)
+        aggs["r_" + reason] = (f"reason = '{reason}'", U,
+                               f"CASE WHEN reason = '{reason}' THEN n ELSE 0 END")
     for high in WAIT_BUCKETS[1:]:       # cumulative: calls with wait < edge (one compare)
-        aggs[f"lt_ans_{high}"] = (f"wait < {high}", A)
-        aggs[f"lt_una_{high}"] = (f"wait < {high}", U)
+        aggs[f"lt_ans_{high}"] = (f"wait < {high}", A, f"lt_{high}")
+        aggs[f"lt_una_{high}"] = (f"wait < {high}", U, f"lt_{high}")
     for n in range(ATTEMPTS_PACKED):
-        aggs[f"at_ans_{n}"] = (f"attempts = {n}", A)
-        aggs[f"at_una_{n}"] = (f"attempts = {n}", U)
-        aggs[f"at_all_{n}"] = (f"attempts = {n}", "count:")
-    aggs["at_max"] = ("max(attempts)", "max")
+        aggs[f"at_ans_{n}"] = (f"attempts = {n}", A, f"at_{n}")
+        aggs[f"at_una_{n}"] = (f"attempts = {n}", U, f"at_{n}")
+        aggs[f"at_all_{n}"] = (f"attempts = {n}", "count:", f"at_{n}")
+    aggs["at_max"] = ("max(attempts)", "max", "max(att_max)")
     return aggs
 
 
@@ -713,13 +731,16 @@ def _hours(f: Filter) -> list[int]:
 
 def _calls_pass(db: sqlite_utils.Database, f: Filter, names: tuple[str, ...] | list[str], *,
                 by: str | tuple[str, ...] | None = None, extra: tuple[str, ...] = (),
-                agents: bool = True, more_aggs: dict[str, tuple[str, str]] | None = None,
+                agents: bool = True, more_aggs: dict[str, tuple] | None = None,
                 hourly: bool = False) -> list[dict]:
     """The named aggregates over the period's report_calls: one row, or one per value of
     the `by` column(s) (queue, agent, reason), and with `hourly` per local hour too (row key
     "b" = the hour's first second).  Hours are index range queries (no sort);
     0/1 counters ride three to one SQL sum() in 21-bit fields, and a range holding 2**21
-    rows or more is split in two, so a counter never overflows into its neighbour."""
+    rows or more is split in two, so a counter never overflows into its neighbour.
+    Whole hours the rollup has summed with the Filter's thresholds come from
+    report_calls_hourly (appliance/reports/rollup.py), the rest of the period (its edges,
+    hours written since) from report_calls: the same figures, a month in a fraction."""
     aggs = {**_call_aggs(f), **(more_aggs or {})}
     plain = [n for n in names if not aggs[n][1].startswith("count")]
     by_status: dict[str, list[str]] = {}
@@ -752,9 +773,23 @@ def _calls_pass(db: sqlite_utils.Database, f: Filter, names: tuple[str, ...] | l
         ranges = list(zip(edges, edges[1:]))
     else:
         ranges = [(f.start, f.end)]
+    results: dict[Any, list[dict]] = {}
+    plan = _rollup_plan(db, f, names, aggs)
+    if plan is not None:        # whole clean hours from the rollup, the rest from report_calls
+        clean, dirty = plan
+        if hourly:
+            # local hours that are the rollup's hours (not in zones half an hour off UTC)
+            served = [a for a, b in ranges if b - a == _HOUR and a % _HOUR == 0
+                      and clean[0] <= a < clean[1] and a not in dirty]
+            done = set(served)
+            ranges = [(a, b) for a, b in ranges if a not in done]
+        else:
+            served = [h for h in range(*clean, _HOUR) if h not in dirty]
+            ranges = _raw_ranges(f.start, f.end, clean, dirty)
+        if served:
+            _rollup_pass(db, f, names, aggs, keys, hourly, agents, extra, served, results)
     mask = (1 << _FIELD) - 1
     skip = len(keys)
-    results: dict[Any, list[dict]] = {}
     while ranges:
         a, b = ranges.pop()
         rows = db.conn.execute(sql, [a, b, *params[2:]]).fetchall()
@@ -773,7 +808,7 @@ def _calls_pass(db: sqlite_utils.Database, f: Filter, names: tuple[str, ...] | l
     out = []
     for key in sorted(results):
         got = results[key]
-        values = _combine(got, ["n", *names], f, more_aggs) if len(got) > 1 else got[0]
+        values = _merge(got, ["n", *names], aggs) if len(got) > 1 else got[0]
         if values["n"]:
             out.append({**dict(zip((*keys, *(["b"] if hourly else [])), key)), **values})
     if not out and not keys and not hourly:
@@ -781,8 +816,96 @@ def _calls_pass(db: sqlite_utils.Database, f: Filter, names: tuple[str, ...] | l
     return out
 
 
+_HOUR = 3600
+ROLLUP = True       # read whole hours from report_calls_hourly (False: always report_calls)
+_ROLLUP_MIN_HOURS = 3      # shorter periods: report_calls is quick enough
+
+
+def _rollup_plan(db: sqlite_utils.Database, f: Filter, names: tuple[str, ...] | list[str],
+                 aggs: dict[str, tuple]) -> tuple[tuple[int, int], set[int]] | None:
+    """The whole hours [first, end) of the period the rollup may give, and which of them
+    are dirty (written since it summed them: read from report_calls); None when the
+    rollup cannot serve (other thresholds than its own, an aggregate it does not hold)."""
+    if not ROLLUP:
+        return None
+    first = -(-int(f.start) // _HOUR) * _HOUR
+    last = int(f.end) // _HOUR * _HOUR
+    if last - first < _ROLLUP_MIN_HOURS * _HOUR or any(len(aggs[n]) < 3 for n in names):
+        return None
+    state = db.conn.execute("SELECT sl_seconds, short_abandon_s, short_call_s "
+                            "FROM report_rollup_state").fetchone()
+    if state is None or tuple(state) != (f.sl_seconds, f.short_abandon_s, f.short_call_s):
+        return None
+    dirty = {h for (h,) in db.conn.execute(
+        "SELECT hour FROM report_rollup_dirty WHERE hour >= ? AND hour < ?", [first, last])}
+    return (first, last), dirty
+
+
+def _raw_ranges(start: int, end: int, clean: tuple[int, int], dirty: set[int],
+                ) -> list[tuple[int, int]]:
+    """The parts of [start, end) outside the clean whole hours: the edges and the dirty
+    hours, neighbours joined."""
+    out: list[list[int]] = []
+    for a, b in [(start, clean[0]), *((h, h + _HOUR) for h in sorted(dirty)), (clean[1], end)]:
+        if a >= b:
+            continue
+        if out and out[-1][1] == a:
+            out[-1][1] = b
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
+def _rollup_pass(db: sqlite_utils.Database, f: Filter, names: tuple[str, ...] | list[str],
+                 aggs: dict[str, tuple], keys: tuple[str, ...], hourly: bool, agents: bool,
+                 extra: tuple[str, ...], hours: list[int], results: dict) -> None:
+    """The aggregates of _calls_pass over the given clean hours of report_calls_hourly,
+    added to results as partials (per key, and per hour with `hourly`)."""
+    terms = []
+    for n in names:
+        _sql, kind, rolled = aggs[n][:3]
+        if kind.startswith("count"):
+            status = kind[6:]
+            terms.append(f"sum(CASE WHEN c.status = '{status}' THEN {rolled} END)" if status
+                         else f"sum({rolled})")
+        else:
+            terms.append(rolled)
+    cols = [*(f"c.{k}" for k in keys), *(["c.hour"] if hourly else [])]
+    clauses, params = _calls_filter(f, agents=agents)
+    clauses, params = clauses[2:], params[2:]          # the hours replace entered
+    sql = (f"SELECT {', '.join([*cols, 'coalesce(sum(c.n), 0)', *terms])} "
+           f"FROM report_calls_hourly c WHERE c.hour IN (SELECT value FROM json_each(?)) "
+           + "".join(f" AND {c}" for c in [*clauses, *extra])
+           + (f" GROUP BY {', '.join(cols)}" if cols else ""))
+    skip = len(cols)
+    for row in db.conn.execute(sql, [json.dumps(hours), *params]):
+        values: dict[str, Any] = {"n": row[skip]}
+        for i, n in enumerate(names):
+            value = row[skip + 1 + i]
+            values[n] = (value or 0) if aggs[n][1].startswith("count") else value
+        results.setdefault(tuple(row[:skip]), []).append(values)
+
+
+def _merge(parts: list[dict], names: list[str], aggs: dict[str, tuple]) -> dict:
+    """Partial aggregates of one group (per range of the period) as one: what a single
+    pass over the whole period would give (a sum with no values stays None)."""
+    out: dict[str, Any] = {}
+    for name in names:
+        values = [r[name] for r in parts if r.get(name) is not None]
+        kind = aggs[name][1] if name in aggs else "sum"
+        if kind == "min":
+            out[name] = min(values) if values else None
+        elif kind == "max":
+            out[name] = max(values) if values else None
+        elif kind.startswith("count") or name == "n":
+            out[name] = sum(values)
+        else:
+            out[name] = sum(values) if values else None
+    return out
+
+
 def _combine(rows: list[dict], names: tuple[str, ...] | list[str], f: Filter,
-             more_aggs: dict[str, tuple[str, str]] | None = None) -> dict:
+             more_aggs: dict[str, tuple] | None = None) -> dict:
     """Roll partial aggregates (per partition) up into one."""
     how = {**_call_aggs(f), **(more_aggs or {})}
     out: dict[str, Any] = {}
@@ -1087,16 +1210,36 @@ def _answered_summary(db: sqlite_utils.Database, f: Filter) -> Report:
 TOP_CALLERS = 20
 
 
+def _most_of_the_calls(db: sqlite_utils.Database, f: Filter) -> bool:
+    """Whether the period spans most of the time report_calls holds (then reading a whole
+    index in another order beats a range of the entered index and a sort)."""
+    # one each: min() and max() together would scan the table, each alone is an index seek
+    low = db.conn.execute("SELECT min(entered) FROM report_calls").fetchone()[0]
+    high = db.conn.execute("SELECT max(entered) FROM report_calls").fetchone()[0]
+    if low is None:
+        return False
+    inside = min(int(f.end), high + 1) - max(int(f.start), low)
+    return inside * 3 > high + 1 - low
+
+
 def _top_callers(db: sqlite_utils.Database, f: Filter) -> list[dict]:
     clauses, params = _calls_filter(f)
-    out = []
-    for caller, calls, talk in db.conn.execute(
-            f"SELECT c.caller, count(*) AS n, sum(c.talk) FROM report_calls c "
-            f"WHERE {' AND '.join(clauses)} AND c.{_ANS} GROUP BY c.caller "
-            f"ORDER BY n DESC, c.caller LIMIT {TOP_CALLERS}", params):
-        out.append({"caller": caller, "calls": calls, "talk": talk,
-                    "avg_talk": _ratio(talk, calls)})
-    return out
+    # all queues and agents over most of the data: the answered calls' own index, already
+    # in caller order (no sort of the period's calls); else what the planner picks (the
+    # entered, queue or agent index)
+    whole = not f.queues and not f.agents and _most_of_the_calls(db, f)
+    source = "report_calls c INDEXED BY report_calls_answered_caller" if whole else "report_calls c"
+    sql = (f"SELECT c.caller, count(*) AS n, sum(c.talk) FROM {source} "
+           f"WHERE {' AND '.join(clauses)} AND c.{_ANS} GROUP BY c.caller {{having}}"
+           f"ORDER BY n DESC, c.caller LIMIT {TOP_CALLERS}")
+    rows: list = []
+    if whole:   # numbers that called twice or more rank above all who called once: when
+        # there are enough of them, the many single calls need not be sorted at all
+        rows = db.conn.execute(sql.format(having="HAVING n >= 2 "), params).fetchall()
+    if len(rows) < TOP_CALLERS:
+        rows = db.conn.execute(sql.format(having=""), params).fetchall()
+    return [{"caller": caller, "calls": calls, "talk": talk, "avg_talk": _ratio(talk, calls)}
+            for caller, calls, talk in rows]
 
 
 def _unanswered_summary(db: sqlite_utils.Database, f: Filter) -> Report:
@@ -1106,7 +1249,8 @@ def _unanswered_summary(db: sqlite_utils.Database, f: Filter) -> Report:
     # per queue (for the abandon rate) as counters in one pass without a sort
     pairs = _calls_pass(db, f, names, by=("queue", "reason"), extra=(f"c.{_UNA}",))
     queues = sorted({r["queue"] for r in pairs})
-    answered = {f"q_{i}": (f"queue = '{q.replace(chr(39), chr(39) * 2)}'", "count:answered")
+    answered = {f"q_{i}": (f"queue = '{q.replace(chr(39), chr(39) * 2)}'", "count:answered",
+                           f"CASE WHEN queue = '{q.replace(chr(39), chr(39) * 2)}' THEN n ELSE 0 END")
                 for i, q in enumerate(queues)}
     [counted] = _calls_pass(db, f, ["ans", *answered], more_aggs=answered)
     rows = _rollup(pairs, "queue", names, f)
@@ -1345,7 +1489,9 @@ def _agent_figures(rows: list[dict]) -> list[Figure]:
 
 def _agents(db: sqlite_utils.Database, f: Filter) -> Report:
     queues = list(f.queues or _distinct(db, "queue"))
-    per_queue = {f"q_{i}": (f"queue = '{name.replace(chr(39), chr(39) * 2)}'", "count:answered")
+    per_queue = {f"q_{i}": (f"queue = '{name.replace(chr(39), chr(39) * 2)}'", "count:answered",
+                            f"CASE WHEN queue = '{name.replace(chr(39), chr(39) * 2)}' "
+                            "THEN n ELSE 0 END")
                  for i, name in enumerate(queues)}
     names = ("ans", "talk", "talk_min", "talk_max", "ans_wait", *per_queue)
     calls = _calls_pass(db, f, names, by="agent", extra=(f"c.{_ANS}",), agents=False,

@@ -538,6 +538,10 @@ MIGRATION_5_REPORTS = """
     CREATE INDEX report_calls_queue ON report_calls(queue, entered);
     CREATE INDEX report_calls_agent ON report_calls(agent, entered);
     CREATE INDEX report_calls_caller ON report_calls(caller, entered);
+    -- the answered calls per caller number over a long period (RPT-3's top callers): read in
+    -- caller order from this index alone, no sort of a month of calls
+    CREATE INDEX report_calls_answered_caller ON report_calls(caller, entered, talk, queue,
+        agent, status) WHERE status = 'answered';
     -- an agent's logged-in time (first ADDMEMBER .. last REMOVEMEMBER over all their
     -- queues) and paused time (PAUSE* .. UNPAUSE*, with the reason); end NULL while it lasts
     CREATE TABLE report_agent_time (
@@ -549,6 +553,44 @@ MIGRATION_5_REPORTS = """
         reason TEXT NOT NULL DEFAULT '',        -- pause: the reason code
         queues TEXT NOT NULL DEFAULT '',        -- session: the queues it covered, comma-separated
         UNIQUE (agent, kind, start)
+    );
+    -- report_calls summed per hour (hour = entered - entered % 3600), queue, agent, status
+    -- and reason, for summaries over long periods (appliance/reports/rollup.py writes it,
+    -- queries.py reads it).  Exact: a write to report_calls marks its hour dirty in the
+    -- same transaction (report_rollup_dirty); a dirty hour is read from report_calls until
+    -- the rollup redoes it.  The threshold counters (sl_n, short_*) hold for the thresholds in
+    -- report_rollup_state only; a report with other thresholds reads report_calls.
+    CREATE TABLE report_calls_hourly (
+        hour INTEGER NOT NULL,
+        queue TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        n INTEGER NOT NULL,                     -- calls
+        wait_sum INTEGER, wait_min INTEGER, wait_max INTEGER,
+        talk_sum INTEGER, talk_min INTEGER, talk_max INTEGER,
+        att_sum INTEGER, att_min INTEGER, att_max INTEGER,
+        pos_sum INTEGER, pos_min INTEGER, pos_max INTEGER,
+        pos_n INTEGER NOT NULL,                 -- calls with a position
+        sl_n INTEGER NOT NULL,                  -- wait <= sl_seconds
+        short_wait_n INTEGER NOT NULL,          -- wait < short_abandon_s
+        short_call_n INTEGER NOT NULL,          -- talk < short_call_s
+        lt_10 INTEGER NOT NULL, lt_20 INTEGER NOT NULL, lt_30 INTEGER NOT NULL,
+        lt_60 INTEGER NOT NULL, lt_120 INTEGER NOT NULL, lt_180 INTEGER NOT NULL,
+        lt_300 INTEGER NOT NULL, lt_600 INTEGER NOT NULL,   -- wait < 10 .. 600 s
+        at_0 INTEGER NOT NULL, at_1 INTEGER NOT NULL, at_2 INTEGER NOT NULL,
+        at_3 INTEGER NOT NULL, at_4 INTEGER NOT NULL, at_5 INTEGER NOT NULL,  -- attempts = 0 .. 5
+        PRIMARY KEY (hour, queue, agent, status, reason)
+    ) WITHOUT ROWID;
+    -- hours of report_calls written since the rollup last summed them (whoever writes
+    -- report_calls marks them in the same transaction: rollup.mark_dirty)
+    CREATE TABLE report_rollup_dirty (hour INTEGER PRIMARY KEY);
+    -- the thresholds the rollup's counters were made with (no row: no rollup yet)
+    CREATE TABLE report_rollup_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        sl_seconds INTEGER NOT NULL,
+        short_abandon_s INTEGER NOT NULL,
+        short_call_s INTEGER NOT NULL
     );
     CREATE INDEX report_agent_time_start ON report_agent_time(start);
     -- Asterisk's CDR (cdr-csv Master.csv), each row once; id as for ql_events (start second)
