@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterator
 
 import sqlite_utils
 
-from ..store.db import StoreError, get_setting, transaction
+from ..store.db import StoreError, get_setting, set_setting, transaction
 
 # -- filter and thresholds ----------------------------------------------------------------
 
@@ -80,8 +80,7 @@ def save_thresholds(db: sqlite_utils.Database, **values: Any) -> None:
         clean[key] = str(value)
     with transaction(db):
         for key, value in clean.items():
-            db.execute("INSERT INTO settings(key, value) VALUES (?, ?) "
-                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
+            set_setting(db, key, value)     # joins this transaction
 
 
 def make_filter(db: sqlite_utils.Database, start: int, end: int, queues: tuple[str, ...] | list = (),
