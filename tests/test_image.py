@@ -80,6 +80,7 @@ def test_console_login_and_status_over_serial(box):
     assert "version 22." in screen, screen
     assert "jns-agid: active" in screen and "jns-web: active" in screen, screen
     assert "jns-watchdog: active" in screen and "jns-modemd: active" in screen, screen
+    assert "jns-calld: active" in screen and "jns-reports: active" in screen, screen
     assert "Disk /data" in screen and "10.0.2.15" in screen, screen
     box.sendline("")
     box.expect(r"Enter an option: ")
