@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterator
 import sqlite_utils
 
 from ..store.db import StoreError, get_setting, set_setting, transaction
+from .rollup import ATTEMPTS, WAIT_EDGES
 
 # -- filter and thresholds ----------------------------------------------------------------
 
@@ -639,7 +640,7 @@ def iter_details(db: sqlite_utils.Database, name: str, f: Filter, *, where: dict
 
 _ANS = "status = 'answered'"
 _UNA = "status = 'unanswered'"
-WAIT_BUCKETS = (0, 10, 20, 30, 60, 120, 180, 300, 600)   # wait-time histogram edges (s)
+WAIT_BUCKETS = (0, *WAIT_EDGES)   # wait-time histogram edges (s); the rollup sums by them
 
 
 def _call_aggs(f: Filter) -> dict[str, tuple[str, str, str]]:
@@ -701,7 +702,7 @@ def _call_aggs(f: Filter) -> dict[str, tuple[str, str, str]]:
     return aggs
 
 
-ATTEMPTS_PACKED = 6          # attempts 0..5 counted in the pass; more: one GROUP BY of those
+ATTEMPTS_PACKED = ATTEMPTS   # attempts 0..5 counted in the pass (and the rollup); more: one GROUP BY
 _FIELD = 21                  # bits per packed counter: a pass over < 2**21 rows cannot overflow
 _FIGS = ("ans", "una", "waiting", "talking", "wait_all", "sl", "short_calls", "abandon",
          "abandon_short", "ans_wait", "talk")

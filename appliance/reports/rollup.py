@@ -7,9 +7,9 @@ the thresholds in report_rollup_state.  Every writer of report_calls (only inges
 marks the hours it wrote in report_rollup_dirty in the same transaction (mark_dirty), so
 queries.py reads a dirty hour from report_calls itself and a figure is never stale;
 refresh() (the jns-reports loop after each round) sums the dirty hours again.  (Not
-triggers: they made each row written to report_calls cost twice as much.)  When the thresholds in settings change,
-refresh() starts the rollup over with the new ones; until it is done the hours not yet
-summed are read from report_calls.
+triggers: they made each row written to report_calls cost twice as much.)  When the
+thresholds in settings change, refresh() starts the rollup over with the new ones; until
+it is done the hours not yet summed are read from report_calls.
 
 It must never change report_calls, and never leave an hour out of both the rollup and the
 dirty set while report_calls has rows in it.
@@ -23,8 +23,8 @@ import sqlite_utils
 from ..store.db import transaction
 
 HOUR = 3600
-WAIT_EDGES = (10, 20, 30, 60, 120, 180, 300, 600)   # = queries.WAIT_BUCKETS[1:]
-ATTEMPTS = 6                                         # = queries.ATTEMPTS_PACKED
+WAIT_EDGES = (10, 20, 30, 60, 120, 180, 300, 600)   # wait histogram edges (s); queries uses these
+ATTEMPTS = 6                                         # attempts 0..5 summed one by one
 
 
 def mark_dirty(conn, entered: Iterable[int]) -> None:
