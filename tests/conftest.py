@@ -5,6 +5,9 @@ ports, in a temporary directory.  Without the rootfs the tests fail and say how 
 """
 from __future__ import annotations
 
+import html
+import re
+
 import shutil
 import subprocess
 from pathlib import Path
@@ -201,3 +204,21 @@ def client_for(app, db, role: str):
     c = app.test_client()
     assert login(c, f"{role}1", ADMIN_PW).status_code == 302
     return c
+
+
+# -- panel pages as a reader sees them (shared by the panel test modules) --
+
+def page_text(response) -> str:
+    """The page's text with entities like &#39; decoded."""
+    return html.unescape(response.get_data(as_text=True))
+
+
+def csrf_token(client, path: str = "/") -> str:
+    """The CSRF token of the logged-in session, read from a page's form."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page_text(client.get(path)))
+    assert found, f"no csrf_token on {path}"
+    return found.group(1)
+
+
+def use_english(client) -> None:
+    client.post("/lang", data={"csrf_token": csrf_token(client), "lang": "en"})

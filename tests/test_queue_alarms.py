@@ -14,7 +14,6 @@ per-queue rules saved and removed, bad input refused with the input kept.  No As
 """
 from __future__ import annotations
 
-import html
 import re
 
 import pytest
@@ -25,7 +24,7 @@ from appliance.telephony.queue_alarms import QueueAlarms, observations
 from appliance.watchdog.rules import evaluate
 from appliance.watchdog.service import Watchdog
 from appliance.webui import create_app
-from tests.conftest import client_for
+from tests.conftest import client_for, csrf_token, page_text as text, use_english as english
 
 from tests.test_watchdog_notify import ALARM, kernel, sink  # noqa: F401 (fixtures)
 
@@ -398,18 +397,8 @@ def app(tmp_path):
     return app
 
 
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
 def csrf(client) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', text(client.get("/supervisor/alarms/")))
-    assert found
-    return found.group(1)
-
-
-def english(client) -> None:
-    client.post("/lang", data={"csrf_token": csrf(client), "lang": "en"})
+    return csrf_token(client, "/supervisor/alarms/")
 
 
 RULE_FORM = {"enabled": "on", "warning": "5", "critical": "12", "hysteresis": "1",

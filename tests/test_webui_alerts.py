@@ -12,7 +12,6 @@ the banner on every page until the alarm is acknowledged, and unblocking.  No As
 from __future__ import annotations
 
 import csv
-import html
 import io
 import re
 import time
@@ -22,14 +21,9 @@ import pytest
 from appliance.store import alerts, security
 from appliance.webui import create_app
 from appliance.webui.i18n import CATALOG
-from tests.conftest import client_for
+from tests.conftest import client_for, csrf_token, page_text as text, use_english as english
 from tests.test_webui import login
 from tests.test_webui_browser import PASSWORD, ROOT, page, running_panel  # noqa: F401 (fixture)
-
-
-def text(response) -> str:
-    """The page as a reader sees its text (entities like &#39; decoded)."""
-    return html.unescape(response.get_data(as_text=True))
 
 
 @pytest.fixture
@@ -40,13 +34,7 @@ def app(tmp_path):
 
 
 def csrf(client, path: str = "/admin/alarms/") -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', text(client.get(path)))
-    assert found
-    return found.group(1)
-
-
-def english(client) -> None:
-    client.post("/lang", data={"csrf_token": csrf(client, "/"), "lang": "en"})
+    return csrf_token(client, path)
 
 
 # -- roles and CSRF ----------------------------------------------------------------------------

@@ -12,7 +12,6 @@ and its refusals shown to the user, and the pause reasons page.
 """
 from __future__ import annotations
 
-import html
 import time
 import json
 import re
@@ -23,23 +22,9 @@ from appliance.store import live as store_live
 from appliance.store import users
 from appliance.store.config import seed_demo
 from appliance.webui import create_app
-from tests.conftest import client_for
+from tests.conftest import client_for, csrf_token as csrf, page_text as text, use_english as english
 from tests.test_webui_browser import page  # noqa: F401 (fixture)
 from tests.test_webui import ADMIN_PW, login
-
-
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
-def csrf(client, path: str = "/") -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', text(client.get(path)))
-    assert found
-    return found.group(1)
-
-
-def english(client) -> None:
-    client.post("/lang", data={"csrf_token": csrf(client), "lang": "en"})
 
 
 @pytest.fixture

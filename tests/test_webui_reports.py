@@ -40,7 +40,7 @@ from appliance.store.config import index_recording, seed_demo
 from appliance.store.db import set_setting
 from appliance.webui import create_app
 from appliance.webui.reports import show
-from tests.conftest import client_for
+from tests.conftest import client_for, csrf_token, page_text as text, use_english as english
 from tests.test_watchdog_notify import sink  # noqa: F401 (fixture: a real SMTP server)
 from tests.test_webui_browser import page  # noqa: F401 (fixture: headless Chromium)
 
@@ -99,18 +99,8 @@ def queue_log_lines() -> list[str]:
     return lines
 
 
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
 def csrf(client, path: str = "/reports/") -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', text(client.get(path)))
-    assert found
-    return found.group(1)
-
-
-def english(client) -> None:
-    client.post("/lang", data={"csrf_token": csrf(client, "/"), "lang": "en"})
+    return csrf_token(client, path)
 
 
 def fill(db, tmp_path: Path) -> None:
