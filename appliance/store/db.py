@@ -647,6 +647,206 @@ MIGRATION_5_REPORTS = """
 """
 MIGRATIONS.append(MIGRATION_5_REPORTS)
 
+# 6: outbound campaigns (issue 8): contact lists and their imports, do-not-call, campaigns,
+# each contact's progress in a campaign, every call the dialer placed, dispositions,
+# callbacks, and the hand-off of won contacts to the CRM.  Phone numbers are E.164
+# ('+48600100200').  Unreleased while issue 8 is open.
+MIGRATION_6_CAMPAIGNS = """
+    CREATE TABLE contact_lists (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(name) BETWEEN 1 AND 80),
+        description TEXT NOT NULL DEFAULT '',
+        fields TEXT NOT NULL DEFAULT '[]',      -- JSON list: the list's own field names, in order
+        country TEXT NOT NULL DEFAULT '48' CHECK (country GLOB '[1-9]*'),   -- for national numbers
+        created_at REAL NOT NULL,
+        created_by TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE contacts (
+        id INTEGER PRIMARY KEY,
+        list_id INTEGER NOT NULL REFERENCES contact_lists(id) ON DELETE CASCADE,
+        phone TEXT NOT NULL CHECK (phone GLOB '+[1-9][0-9]*' AND length(phone) BETWEEN 8 AND 16),
+        name TEXT NOT NULL DEFAULT '',
+        fields TEXT NOT NULL DEFAULT '{}',      -- JSON object: field name -> value
+        created_at REAL NOT NULL,
+        UNIQUE (list_id, phone)
+    );
+    CREATE INDEX contacts_phone ON contacts(phone);
+    -- one upload of a CSV/XLSX file into a list, run in the background with progress
+    CREATE TABLE list_imports (
+        id INTEGER PRIMARY KEY,
+        list_id INTEGER NOT NULL REFERENCES contact_lists(id) ON DELETE CASCADE,
+        filename TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'queued'
+            CHECK (status IN ('queued', 'running', 'done', 'failed')),
+        encoding TEXT NOT NULL DEFAULT '',      -- as detected (utf-8, cp1250, iso-8859-2, xlsx)
+        mapping TEXT NOT NULL DEFAULT '{}',     -- JSON: file column -> phone / name / field name
+        total_rows INTEGER NOT NULL DEFAULT 0,
+        done_rows INTEGER NOT NULL DEFAULT 0,
+        imported INTEGER NOT NULL DEFAULT 0,
+        invalid INTEGER NOT NULL DEFAULT 0,
+        duplicates INTEGER NOT NULL DEFAULT 0,
+        error TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        created_by TEXT NOT NULL DEFAULT '',
+        finished_at REAL
+    );
+    -- every row of an import that was not imported, and why: nothing is dropped silently
+    CREATE TABLE list_import_problems (
+        import_id INTEGER NOT NULL REFERENCES list_imports(id) ON DELETE CASCADE,
+        line INTEGER NOT NULL,                  -- row number in the file (the header is 1)
+        reason TEXT NOT NULL,                   -- 'invalid' | 'duplicate' | 'empty' | ...
+        detail TEXT NOT NULL DEFAULT '',        -- e.g. the number as written
+        raw TEXT NOT NULL DEFAULT '',           -- the row as read
+        PRIMARY KEY (import_id, line)
+    );
+    -- what an agent may record at the end of a campaign call (the admin's list)
+    CREATE TABLE dispositions (
+        code TEXT PRIMARY KEY CHECK (code GLOB '[a-z0-9_-]*' AND length(code) BETWEEN 1 AND 20),
+        title TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 60),
+        effective INTEGER NOT NULL DEFAULT 0 CHECK (effective IN (0, 1)),   -- an effective contact
+        -- what it does to the contact: done; retry (by the campaign's rules); callback (a date
+        -- and time); dnc_campaign / dnc_global (do-not-call); crm (done + hand-off to the
+        -- CRM); machine (an answering machine the detector missed: retried, and counted by
+        -- Ofcom's adjusted abandon rate)
+        action TEXT NOT NULL DEFAULT 'done' CHECK (action IN
+            ('done', 'retry', 'callback', 'dnc_campaign', 'dnc_global', 'crm', 'machine')),
+        position INTEGER NOT NULL DEFAULT 0,
+        active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1))
+    );
+    INSERT INTO dispositions (code, title, effective, action, position) VALUES
+        ('sale', 'Sprzedaż', 1, 'crm', 1),
+        ('interested', 'Zainteresowany', 1, 'done', 2),
+        ('not_interested', 'Niezainteresowany', 1, 'done', 3),
+        ('callback', 'Oddzwonić później', 0, 'callback', 4),
+        ('no_decision', 'Brak decyzji, zadzwonić ponownie', 0, 'retry', 5),
+        ('wrong_number', 'Pomyłka', 0, 'dnc_campaign', 6),
+        ('dnc_campaign', 'Nie dzwonić w tej kampanii', 0, 'dnc_campaign', 7),
+        ('dnc', 'Nie dzwonić nigdy', 0, 'dnc_global', 8),
+        ('machine', 'Automatyczna sekretarka', 0, 'machine', 9);
+    CREATE TABLE campaigns (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE CHECK (name GLOB '[a-z0-9_-]*' AND length(name) BETWEEN 1 AND 40),
+        title TEXT NOT NULL DEFAULT '',
+        queue_id INTEGER NOT NULL REFERENCES queues(id) ON DELETE RESTRICT,   -- the agent group
+        mode TEXT NOT NULL DEFAULT 'progressive'
+            CHECK (mode IN ('preview', 'progressive', 'predictive')),
+        status TEXT NOT NULL DEFAULT 'draft'
+            CHECK (status IN ('draft', 'running', 'paused', 'stopped', 'finished')),
+        start_date TEXT,                        -- YYYY-MM-DD, inclusive; NULL: no limit
+        end_date TEXT,
+        window_start TEXT NOT NULL DEFAULT '09:00' CHECK (window_start GLOB '[0-2][0-9]:[0-5][0-9]'),
+        window_end TEXT NOT NULL DEFAULT '20:00'
+            CHECK (window_end GLOB '[0-2][0-9]:[0-5][0-9]' AND window_end > window_start),
+        weekdays TEXT NOT NULL DEFAULT '12345' CHECK (weekdays GLOB '[1-7]*'),   -- ISO: 1 = Monday
+        caller_id TEXT NOT NULL DEFAULT '',     -- the number the called person sees
+        ring_s INTEGER NOT NULL DEFAULT 25 CHECK (ring_s BETWEEN 15 AND 120),
+        max_attempts INTEGER NOT NULL DEFAULT 3 CHECK (max_attempts BETWEEN 1 AND 20),
+        retry_noanswer_s INTEGER NOT NULL DEFAULT 3600 CHECK (retry_noanswer_s >= 0),
+        retry_busy_s INTEGER NOT NULL DEFAULT 900 CHECK (retry_busy_s >= 0),
+        retry_failed_s INTEGER NOT NULL DEFAULT 1800 CHECK (retry_failed_s >= 0),
+        retry_machine_s INTEGER NOT NULL DEFAULT 7200 CHECK (retry_machine_s >= 0),
+        -- the identification message played when a live answer finds no free agent
+        noagent_prompt TEXT NOT NULL DEFAULT '',
+        record TEXT NOT NULL DEFAULT 'all' CHECK (record IN ('all', 'none')),
+        amd INTEGER NOT NULL DEFAULT 0 CHECK (amd IN (0, 1)),   -- answering-machine detection
+        abandon_cap REAL NOT NULL DEFAULT 3.0 CHECK (abandon_cap BETWEEN 0 AND 100),   -- percent
+        abandon_rule TEXT NOT NULL DEFAULT 'day' CHECK (abandon_rule IN ('day', '30d')),
+        max_ratio REAL NOT NULL DEFAULT 3.0 CHECK (max_ratio BETWEEN 1 AND 5),   -- lines per agent
+        script TEXT NOT NULL DEFAULT '',        -- shown to the agent; {name}, {field} filled in
+        created_at REAL NOT NULL,
+        created_by TEXT NOT NULL DEFAULT '',
+        started_at REAL,
+        updated_at REAL
+    );
+    CREATE TABLE campaign_lists (
+        campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+        list_id INTEGER NOT NULL REFERENCES contact_lists(id) ON DELETE CASCADE,
+        PRIMARY KEY (campaign_id, list_id)
+    );
+    -- do not call: everywhere (campaign_id NULL) or in one campaign; checked at dial time
+    CREATE TABLE dnc (
+        id INTEGER PRIMARY KEY,
+        phone TEXT NOT NULL CHECK (phone GLOB '+[1-9][0-9]*'),
+        campaign_id INTEGER REFERENCES campaigns(id) ON DELETE CASCADE,
+        note TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        created_by TEXT NOT NULL DEFAULT ''
+    );
+    CREATE UNIQUE INDEX dnc_phone ON dnc(phone, ifnull(campaign_id, 0));
+    -- each contact's progress in a campaign (one row per contact of the campaign's lists)
+    CREATE TABLE campaign_contacts (
+        campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+        contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        -- new -> dialing -> retry / callback / done / failed (invalid number, attempts used
+        -- up) / dnc (skipped at dial time: do-not-call)
+        state TEXT NOT NULL DEFAULT 'new' CHECK (state IN
+            ('new', 'dialing', 'retry', 'callback', 'done', 'failed', 'dnc')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at REAL NOT NULL DEFAULT 0,        -- not before this (retry delay, callback time)
+        agent TEXT,                             -- reserved for this agent (preview, callback)
+        last_outcome TEXT,
+        last_call_at REAL,
+        last_abandon_at REAL,                   -- the 72-hour rule
+        disposition TEXT,
+        PRIMARY KEY (campaign_id, contact_id)
+    );
+    CREATE INDEX campaign_contacts_next ON campaign_contacts(campaign_id, state, next_at);
+    -- every call the dialer placed (or an agent asked for in preview), one row per attempt
+    CREATE TABLE campaign_calls (
+        id INTEGER PRIMARY KEY,
+        campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+        contact_id INTEGER REFERENCES contacts(id) ON DELETE SET NULL,
+        phone TEXT NOT NULL,
+        attempt INTEGER NOT NULL DEFAULT 1,
+        mode TEXT NOT NULL,                     -- preview / progressive / predictive / callback
+        uniqueid TEXT NOT NULL UNIQUE,          -- the Originate's ChannelId (the customer's leg)
+        agent TEXT,                             -- extension of the agent who took (or asked for) it
+        requested_at REAL,                      -- preview/callback: the agent clicked Call
+        started_at REAL,                        -- Originate sent
+        answered_at REAL,
+        connected_at REAL,                      -- an agent is talking with the customer
+        ended_at REAL,
+        -- NULL while in progress; connected / abandoned (live answer, no agent in time) /
+        -- machine / noanswer / busy / failed / invalid (404, 484: never retried) / cancelled
+        -- (the dialer withdrew a ringing call: no agent left)
+        outcome TEXT,
+        cause INTEGER,                          -- Q.850 hangup cause of the customer's leg
+        amd TEXT NOT NULL DEFAULT '',           -- AMDSTATUS/AMDCAUSE when detection ran
+        disposition TEXT,
+        disposed_at REAL,
+        disposed_by TEXT,
+        note TEXT NOT NULL DEFAULT '',
+        recording TEXT NOT NULL DEFAULT ''      -- relative to the recordings directory
+    );
+    CREATE INDEX campaign_calls_day ON campaign_calls(campaign_id, started_at);
+    CREATE INDEX campaign_calls_agent ON campaign_calls(agent, connected_at);
+    CREATE INDEX campaign_calls_open ON campaign_calls(ended_at) WHERE ended_at IS NULL;
+    CREATE TABLE callbacks (
+        id INTEGER PRIMARY KEY,
+        campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+        contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        agent TEXT,                             -- extension; NULL: any agent of the campaign
+        due_at REAL NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        created_by TEXT NOT NULL DEFAULT '',
+        done_at REAL,
+        call_id INTEGER REFERENCES campaign_calls(id) ON DELETE SET NULL
+    );
+    CREATE INDEX callbacks_due ON callbacks(done_at, due_at);
+    -- contacts won in a campaign, waiting for (or taken by) the CRM (CRM-8)
+    CREATE TABLE crm_handoffs (
+        id INTEGER PRIMARY KEY,
+        campaign_id INTEGER REFERENCES campaigns(id) ON DELETE SET NULL,
+        contact_id INTEGER REFERENCES contacts(id) ON DELETE SET NULL,
+        payload TEXT NOT NULL,                  -- JSON: the contact, its fields, its calls
+        created_at REAL NOT NULL,
+        created_by TEXT NOT NULL DEFAULT '',
+        taken_at REAL
+    );
+"""
+MIGRATIONS.append(MIGRATION_6_CAMPAIGNS)
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,16 @@
+"""Outbound campaigns (CMP-1..4, AG-4, CRM-8): contact lists, do-not-call, campaigns, the
+dialer and its pacer, dispositions, callbacks and the campaign reports.
+
+    lists.py      contact lists: CSV/XLSX import (encodings, column mapping, E.164, duplicates,
+                  every rejected row reported), records by hand, the do-not-call list
+    campaigns.py  campaigns, their contacts' progress, dispositions, callbacks, CRM hand-off
+    pacer.py      how many calls to place now (pure: no I/O, the caller passes the clock);
+                  the same code runs on the box and in bench/dialer.py's simulation
+    dialer.py     the running dialer (in jns-calld): Originate over AMI, outcomes, retries
+    report.py     per campaign and day: dialed, answered, busy, failed, machine, abandoned,
+                  effective contacts, contacts per agent hour, occupancy
+
+The database (migration 6 in appliance.store.db) is the interface between them: the panel
+writes intents (a campaign started, a preview call asked for, a disposition) and the
+dialer, which alone speaks to Asterisk, acts on them.
+"""
