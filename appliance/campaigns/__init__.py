@@ -3,7 +3,8 @@ dialer and its pacer, dispositions, callbacks and the campaign reports.
 
     lists.py      contact lists: CSV/XLSX import (encodings, column mapping, E.164, duplicates,
                   every rejected row reported), records by hand, the do-not-call list
-    campaigns.py  campaigns, their contacts' progress, dispositions, callbacks, CRM hand-off
+    campaigns.py  campaigns: validation, start/pause/stop, their contacts' progress
+    desk.py       the agent's side: preview contacts, dispositions, callbacks, CRM hand-off
     pacer.py      how many calls to place now (pure: no I/O, the caller passes the clock);
                   the same code runs on the box and in bench/dialer.py's simulation
     dialer.py     the running dialer (in jns-calld): Originate over AMI, outcomes, retries
