@@ -81,7 +81,8 @@ def _upload_limit() -> None:
     user = g.get("user")
     if (getattr(view, "accepts_upload", False) and user is not None
             and user["role"] in getattr(view, "allowed_roles", ())):
-        request.max_content_length = current_app.config["UPLOAD_MAX_BYTES"]
+        request.max_content_length = (getattr(view, "upload_max_bytes", None)
+                                      or current_app.config["UPLOAD_MAX_BYTES"])
 
 
 def csrf_token() -> str:

@@ -83,11 +83,15 @@ def prompt_names(db) -> list[str]:
     return sorted({p["name"] for p in webqueries.prompts(db)})
 
 
-def upload_allowed(view: Callable) -> Callable:
+def upload_allowed(view: Callable | None = None, *, max_bytes: int | None = None):
     """Mark a view that takes big file uploads; auth raises the request's size limit for it
-    (only for a user whose role may open it), before the form is read."""
-    view.accepts_upload = True
-    return view
+    (only for a user whose role may open it) to `max_bytes` (default UPLOAD_MAX_BYTES),
+    before the form is read.  `@upload_allowed` or `@upload_allowed(max_bytes=...)`."""
+    def mark(view: Callable) -> Callable:
+        view.accepts_upload = True
+        view.upload_max_bytes = max_bytes
+        return view
+    return mark(view) if view is not None else mark
 
 
 @contextlib.contextmanager
