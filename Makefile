@@ -52,6 +52,8 @@ bench: deps venv rootfs image
 	$(PY) -m bench.hal
 	$(PY) -m bench.live
 	$(PY) -m bench.reports
+	$(PY) -m bench.dialer
+	$(PY) -m bench.lists
 
 clean:
 	rm -rf build/bench build/screens var $(VENV)

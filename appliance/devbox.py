@@ -133,6 +133,16 @@ class DevBox:
         ami.start()
         return service
 
+    def start_dialer(self, **kw):
+        """The campaign dialer over this devbox, with its own AMI session as in jns-calld.
+        The caller stops it (and its AMI client, `dialer.ami`) before stop()."""
+        from .campaigns.dialer import Dialer
+        ami = AMIClient("127.0.0.1", self.layout.ami_port, self.layout.ami_user,
+                        self.layout.ami_secret, name="dialer").start()
+        ami.wait_connected(20)
+        kw.setdefault("asterisk_root", self.layout.root)
+        return Dialer(self.db_path, ami, **kw).start()
+
     def start_reports(self, interval: float = 2.0, monthly: bool = False):
         """jns-reports over this devbox (its own database connection, the box's queue_log
         and CDR), reading every `interval` s in a thread; `run_once()` reads now (tests that
@@ -175,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
                  calld_port=5040)
     box.start()
     calld = box.start_calld()
+    dialer = box.start_dialer()
     watchdog = box.start_watchdog()
     reports = box.start_reports(monthly=True)   # queue_log/CDR into the Reports pages
     env = dict(os.environ, **box.web_env())
@@ -204,6 +215,8 @@ Press Ctrl-C to stop.""", flush=True)
     web.wait(timeout=10)
     watchdog.stop()
     reports.stop()
+    dialer.stop()
+    dialer.ami.close()
     calld.stop()
     box.stop()
     return 0

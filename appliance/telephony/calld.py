@@ -573,6 +573,7 @@ def run_box(db_path: Path, layout, queue_log: Path) -> None:
                           bind=("127.0.0.1", getattr(layout, "calld_port", 5040)),
                           secret=secret, alarms=alarms).start()
     ami.start()
+    _start_dialer(db_path, layout)
     sdnotify.notify("READY=1", f"STATUS=live state on 127.0.0.1:{service.port}")
     interval = sdnotify.watchdog_interval() or 10
     while all(t.is_alive() for t in service._threads):
@@ -583,6 +584,19 @@ def run_box(db_path: Path, layout, queue_log: Path) -> None:
                         f"{service.resyncs} rebuilds")
         time.sleep(interval)
     raise SystemExit("a jns-calld thread ended")
+
+
+def _start_dialer(db_path: Path, layout):
+    """The campaign dialer, in this service with an AMI session of its own; if it cannot
+    start, the live picture goes on without it (logged)."""
+    try:
+        from ..campaigns.dialer import Dialer
+        ami = AMIClient("127.0.0.1", layout.ami_port, layout.ami_user, layout.ami_secret,
+                        name="dialer").start()
+        return Dialer(db_path, ami, asterisk_root=layout.root).start()
+    except Exception:
+        log.exception("the campaign dialer could not start; campaigns are not dialed")
+        return None
 
 
 RESYNC_EVENTS = ("FullyBooted", "Reload")   # Asterisk (re)loaded: queues and members may differ

@@ -216,7 +216,13 @@ def recorded(agi: FastAGI, ctx: CallContext) -> None:
     }
     if row["direction"] not in ("in", "out", "internal"):
         row["direction"] = "in"
-    if row["direction"] == "out":      # the agent placed it: their extension is the caller
+    # a campaign call the agent asked for (appliance.campaigns.dialer) names its agent; a
+    # campaign call the dialer placed reached the agent through the queue (MEMBERINTERFACE);
+    # any other outbound call was placed by the agent: their extension is the caller
+    agent = agi.get_variable("JNS_AGENT") or ""
+    if agent:
+        row["agent"] = agent
+    elif row["direction"] == "out" and not row["agent"]:
         row["agent"] = row["caller"]
     with ctx.db_lock():
         rec_id = config.index_recording(ctx.db, **row)

@@ -52,7 +52,7 @@ codec_ulaw codec_alaw codec_gsm codec_a_mu codec_resample
 format_gsm format_wav format_wav_gsm format_pcm format_sln
 app_dial app_queue app_mixmonitor app_playback app_read app_confbridge app_chanspy app_stack
 app_verbose app_echo app_senddtmf app_exec app_record app_transfer app_originate res_parking
-app_voicemail app_playtones app_waituntil app_dtmfstore app_system app_chanisavail app_userevent
+app_voicemail app_playtones app_waituntil app_dtmfstore app_system app_chanisavail app_userevent app_amd
 bridge_simple bridge_native_rtp bridge_softmix bridge_holding bridge_builtin_features
 bridge_builtin_interval_features
 pbx_config func_strings func_logic func_callerid func_cdr func_channel func_global func_math
@@ -233,6 +233,7 @@ def _extensions_conf(snap: dict, lay: Layout) -> str:
             " same => n,Hangup()"]
     out += ["include => parkedcalls", "include => jns-inbound", ""]
     out += _live_contexts(snap)
+    out += _campaign_contexts()
     # Every inbound call: the route service decides (blacklist first, then caller rules,
     # opening hours, language, VIP, recording) before the call is answered.  Without an
     # answer from it the dialled number's route as rendered here still takes the call.
@@ -432,6 +433,70 @@ def _live_contexts(snap: dict) -> list[str]:
     return out
 
 
+def _campaign_contexts() -> list[str]:
+    """Dialplan of the outbound campaigns' calls (appliance.campaigns.dialer).
+
+    The dialer's Originate sets, per call: JNS_CALL (campaign_calls id), JNS_CAMPAIGN,
+    JNS_QUEUE, JNS_NOAGENT (the identification message, a sound path), JNS_AMD, JNS_RECORD,
+    JNS_CONNECT_S (how long an answered call may wait for an agent: 2 s, Ofcom/FTC) and for
+    agent-first calls JNS_DIAL (the customer's dial string), JNS_RING_S and JNS_CID.  Every
+    fact the dialer needs comes back as UserEvent JnsCampaign (Call, Kind, ...).
+    """
+    ev = "UserEvent(JnsCampaign,Call: ${JNS_CALL},Kind: "
+    return [
+        "; a dialer call the customer answered: an agent within JNS_CONNECT_S seconds, else",
+        "; the identification message at once (no agent ready: the message straight away)",
+        "[jns-campaign]",
+        f"exten => s,1,{ev}answered)",
+        " same => n,Set(__JNS_DIRECTION=out)",
+        " same => n,Set(__JNS_DID=${CALLERID(dnid)})",
+        ' same => n,GotoIf($["${JNS_AMD}" != "1"]?human)',
+        " same => n,AMD()",
+        f" same => n,{ev}amd,Status: ${{AMDSTATUS}},Cause: ${{AMDCAUSE}})",
+        ' same => n,GotoIf($["${AMDSTATUS}" = "MACHINE"]?machine)',
+        " same => n(human),GotoIf($[${QUEUE_MEMBER(${JNS_QUEUE},ready)} = 0]?noagent)",
+        " same => n,QueueLog(${JNS_QUEUE},${UNIQUEID},NONE,INFO,CAMPAIGN|${JNS_CAMPAIGN})",
+        ' same => n,GotoIf($["${JNS_RECORD}" != "1"]?queue)',
+        " same => n,Set(CHANNEL(hangup_handler_push)=jns-call-end,s,1)",
+        " same => n,Gosub(jns-record,s,1)",
+        f" same => n,{ev}rec,Rec: ${{JNS_REC}})",
+        " same => n(queue),Queue(${JNS_QUEUE},tb(jns-campaign-member^s^1),,,${JNS_CONNECT_S},,"
+        "jns-agent-leg)",
+        f" same => n(noagent),{ev}noagent)",
+        " same => n,Playback(${JNS_NOAGENT})",
+        " same => n,Hangup()",
+        " same => n(machine),Hangup()",
+        "", "; the agent's phone answers campaign calls by itself (no time lost ringing)",
+        "[jns-campaign-member]",
+        "exten => s,1,Set(PJSIP_HEADER(add,Call-Info)=<sip:127.0.0.1>\\;answer-after=0)",
+        " same => n,Set(PJSIP_HEADER(add,Alert-Info)=<http://127.0.0.1>\\;info=alert-autoanswer)",
+        " same => n,Return()",
+        "", "; a preview or callback call: the agent's phone answered, now the customer",
+        "[jns-campaign-agent]",
+        f"exten => s,1,{ev}agent)",
+        " same => n,Set(__JNS_DIRECTION=out)",
+        " same => n,Set(CHANNEL(hangup_handler_push)=jns-campaign-agent-end,s,1)",
+        ' same => n,GotoIf($["${JNS_RECORD}" != "1"]?dial)',
+        " same => n,Set(CHANNEL(hangup_handler_push)=jns-call-end,s,1)",
+        " same => n,Gosub(jns-record,s,1)",
+        f" same => n,{ev}rec,Rec: ${{JNS_REC}})",
+        " same => n(dial),Set(CALLERID(all)=${JNS_CID})",
+        " same => n,Dial(${JNS_DIAL},${JNS_RING_S},U(jns-campaign-connected^s^1))",
+        f" same => n,{ev}dialed,Status: ${{DIALSTATUS}},Cause: ${{HANGUPCAUSE}})",
+        " same => n,Set(JNS_DIALED=1)",
+        " same => n,Hangup()",
+        "", "[jns-campaign-connected]",
+        f"exten => s,1,{ev}connected)",
+        " same => n,Return()",
+        "", "; the agent hung up during (or before) the customer's call",
+        "[jns-campaign-agent-end]",
+        f'exten => s,1,ExecIf($["${{JNS_DIALED}}" != "1"]?{ev}dialed,Status: ${{DIALSTATUS}},'
+        "Cause: ${HANGUPCAUSE}))",
+        " same => n,Return()",
+        "",
+    ]
+
+
 def _default_destination(snap: dict) -> str:
     """Where unrouted calls go: the first IVR menu, else the first queue, else goodbye."""
     if snap["menus"]:
@@ -591,6 +656,7 @@ def _simple_files(lay: Layout) -> dict[str, str]:
                                           ("record", "1400/500,0/15000"), ("info", "!950/330,!1400/330,!1800/330,0"),
                                           ("dialrecall", "!425/100,!0/100,!425/100,!0/100,!425/100,!0/100,425")])]),
         "ccss.conf": _ini([("general", [])]),
+        "amd.conf": _ini([("general", [])]),     # answering-machine detection: its defaults
         "queuerules.conf": "",
         "cel.conf": _ini([("general", [("enable", "no")])]),
         "http.conf": _ini([("general", [("enabled", "no")])]),

@@ -18,6 +18,7 @@ from typing import Callable
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from ..store import live as store_live
+from . import campaign_desk
 from .auth import db, role_required
 from .livefeed import AgentView, act, page_context
 
@@ -57,7 +58,8 @@ def index():
     cards = {cid: customer_card(c.get("caller") or "") for cid, c in calls}
     return render_template("agent_desk.html", phone=phone, me=me, assigned=assigned,
                            reasons=store_live.pause_reasons(db()), cards=cards,
-                           crm=bool(CARD_PROVIDERS), **context)
+                           crm=bool(CARD_PROVIDERS), campaign=campaign_desk.panel(phone),
+                           **context)
 
 
 def _back():

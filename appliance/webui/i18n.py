@@ -173,6 +173,14 @@ CATALOG.update(LIVE)     # the live pages: wallboard, desk, operator (i18n_live.
 ENGLISH.update(LIVE_ENGLISH)
 CATALOG.update(REPORTS)  # the reports pages, exports, monthly report (i18n_reports.py)
 ENGLISH.update(REPORTS_ENGLISH)
+from .i18n_lists import LISTS, LISTS_ENGLISH  # noqa: E402 - contact lists, do-not-call
+CATALOG.update(LISTS)
+ENGLISH.update(LISTS_ENGLISH)
+from .i18n_desk import DESK  # noqa: E402 - campaign desk, dispositions, callbacks
+CATALOG.update(DESK)
+from .i18n_campaigns import CAMPAIGNS, CAMPAIGNS_ENGLISH  # noqa: E402 - campaigns, report
+CATALOG.update(CAMPAIGNS)
+ENGLISH.update(CAMPAIGNS_ENGLISH)
 
 
 def current_lang() -> str:
