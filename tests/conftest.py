@@ -206,6 +206,14 @@ def client_for(app, db, role: str):
     return c
 
 
+@pytest.fixture
+def sup(app, db, admin):
+    """A client logged in as a new supervisor ("supervisor1"), the panel in English."""
+    c = client_for(app, db, "supervisor")
+    use_english(c)
+    return c
+
+
 # -- panel pages as a reader sees them (shared by the panel test modules) --
 
 def page_text(response) -> str:

@@ -17,7 +17,7 @@ from appliance.store import config
 from appliance.store.config import seed_demo
 from appliance.store.db import set_setting
 from appliance.webui import create_app
-from tests.conftest import client_for, csrf_token, page_text as text, use_english as english
+from tests.conftest import client_for, csrf_token, page_text as text
 from tests.test_webui_browser import page  # noqa: F401 (fixture: headless Chromium)
 
 FORM = {"name": "spring", "title": "Spring offer", "queue": "support", "mode": "predictive",
@@ -47,13 +47,6 @@ def app(tmp_path):
     app.config["TESTING"] = True
     seed_demo(app.extensions["jns_db"].get())
     return app
-
-
-@pytest.fixture
-def sup(app, db, admin):
-    c = client_for(app, db, "supervisor")
-    english(c)
-    return c
 
 
 def post_form(client, path: str, **changes):

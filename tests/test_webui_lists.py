@@ -26,7 +26,7 @@ from appliance.campaigns import lists
 from appliance.store.config import seed_demo
 from appliance.store.db import open_db
 from appliance.webui import campaign_lists, create_app
-from tests.conftest import client_for, csrf_token, page_text as text, use_english as english
+from tests.conftest import client_for, csrf_token, page_text as text
 from tests.test_webui_browser import page  # noqa: F401 (fixture: headless Chromium)
 
 SCREENS = Path(__file__).resolve().parents[1] / "build" / "screens"
@@ -39,13 +39,6 @@ def app(tmp_path):
     app.config["TESTING"] = True
     seed_demo(app.extensions["jns_db"].get())
     return app
-
-
-@pytest.fixture
-def sup(app, db, admin):
-    c = client_for(app, db, "supervisor")
-    english(c)
-    return c
 
 
 @pytest.fixture
