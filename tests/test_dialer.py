@@ -10,12 +10,18 @@ One box for the module; the campaigns run at the same time, each on its own agen
     message   (qd, 1 agent paused while the callee rings) the identification message
               reaches the callee within 2 s of its answer (timed on the callee's side)
     preview   (qe, 1 agent)   an agent-first call: the agent's phone, then the customer
+    amd       (qf, 1 agent)   answering-machine detection: a machine's long greeting is hung
+              up on and retried by its own rule, a person's short hello goes to the agent
+    predictive (qg, 2 agents) more lines than free agents; every answer meets an agent or
+              the identification message; the abandon rate the panel shows
 The outcomes campaign starts with the module (its no-answer calls ring 15 s, the legal
 minimum) and is checked last.
 """
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import io
 import re
 import socket
 import subprocess
@@ -26,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.campaigns import campaigns, desk, lists, pacer
+from appliance.campaigns import campaigns, desk, lists, pacer, report
 from appliance.campaigns.dialer import Dialer
 from appliance.devbox import DevBox, free_port
 from appliance.store import config, users
@@ -40,24 +46,30 @@ from tests.test_webui import ADMIN_PW
 pytestmark = pytest.mark.asterisk
 
 AGENT_TALK_MS = 2000
-# callee.xml: 4850K......, K = 1 answer, 2 busy, 3 no answer, 4 404, 5 484, 6 measured answer
-ANSWER, BUSY, NOANSWER, NOTFOUND, INCOMPLETE, MEASURED = (f"+4850{k}" for k in range(1, 7))
+# callee.xml: 4850K......, K = 1 answer, 2 busy, 3 no answer, 4 404, 5 484, 6 measured answer,
+# 7 answering machine (long greeting), 8 a person (short hello), 9 rings 1 s then 480
+(ANSWER, BUSY, NOANSWER, NOTFOUND, INCOMPLETE, MEASURED, MACHINE, HUMAN,
+ UNAVAILABLE) = (f"+4850{k}" for k in range(1, 10))
 STATIC_AGENTS = {"111": "qa", "112": "qa", "113": "qa", "121": "qb", "122": "qb",
-                 "141": "qd", "151": "qe"}
+                 "141": "qd", "151": "qe", "171": "qf", "181": "qg", "182": "qg"}
 DESK_AGENT = "131"          # qc: logs in at the desk
 
 
 @dataclass
 class Watch:
     """Asterisk's own account of the campaign channels (a separate AMI session):
-    uniqueid -> [channel, linkedid, created, hung up]."""
+    uniqueid -> [channel, linkedid, created, hung up]; and the dialplan's JnsCampaign
+    UserEvents as (campaign_calls id, kind)."""
     channels: dict[str, list] = field(default_factory=dict)
+    facts: list[tuple[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def on_event(self, ev: dict) -> None:
         name, uid = ev.get("Event"), ev.get("Uniqueid", "")
         with self.lock:
-            if name == "Newchannel":
+            if name == "UserEvent" and ev.get("UserEvent") == "JnsCampaign":
+                self.facts.append((ev.get("Call", ""), ev.get("Kind", "")))
+            elif name == "Newchannel":
                 self.channels[uid] = [ev.get("Channel", ""), ev.get("Linkedid", ""),
                                       time.time(), None]
             elif name == "Hangup" and uid in self.channels:
@@ -137,6 +149,10 @@ def env(tmp_path_factory):
     config.add_trunk(db, "carrier", "127.0.0.2", port=carrier_port)
     box.start()
     sipp = Sipp(tmp / "sipp")
+    # the person of callee.xml (8): half a second of "hello", then silence
+    subprocess.run(["sox", "-D", "-n", "-r", "8000", "-c", "1", "-e", "a-law", "-t", "al",
+                    str(sipp.dir / "hello.al"), "synth", "0.5", "sine", "440", "pad", "0", "5.5"],
+                   check=True)
     rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     rtp.bind(("127.0.0.2", 0))
     procs = []
@@ -154,7 +170,11 @@ def env(tmp_path_factory):
                         box.layout.ami_secret, name="testwatch").start()
     watcher.on_event("Newchannel", watch.on_event)
     watcher.on_event("Hangup", watch.on_event)
+    watcher.on_event("UserEvent", watch.on_event)
     assert watcher.wait_connected(20)
+    # only what it follows: behind the dialplan's flood of events (pyst2 reads them one line
+    # at a time) its account of the channels lagged the calls by seconds
+    watcher.action("Events", EventMask="call,user")
     dialer = box.start_dialer()
     e = Env(box, sipp, dialer, watch, rtp, sipp.dir)
     # the outcomes campaign runs while the other tests do (checked last)
@@ -336,6 +356,138 @@ def test_preview_call_rings_the_agent_first_then_the_customer(env):
     assert (second["id"], second["mode"], second["agent"], second["attempt"]) == (
         again, "callback", "151", 2)
     assert env.contacts("preview")[call["phone"]]["attempts"] == 2
+
+
+# -- (f) answering-machine detection ---------------------------------------------------------
+
+def legs(env, call: dict) -> list[str]:
+    """The channels Asterisk created for a call (its own and any agent's), by device."""
+    with env.watch.lock:
+        return sorted(v[0].rsplit("-", 1)[0] for v in env.watch.channels.values()
+                      if v[1] == call["uniqueid"])
+
+
+def test_amd_hangs_up_on_a_machine_retries_it_by_its_rule_and_connects_a_person(env):
+    machine, person = MACHINE + "000501", HUMAN + "000501"
+    env.ids["amd"] = make_campaign(env.db, "amd", "qf", [machine, person], amd=1,
+                                   retry_machine_s=2, retry_noanswer_s=3600,
+                                   retry_busy_s=3600, retry_failed_s=3600)
+    start(env.db, env.ids["amd"])
+    calls = wait_for(lambda: len(env.calls("amd")) == 3
+                     and all(r["outcome"] for r in env.calls("amd")) and env.calls("amd"),
+                     timeout=40, step=0.5)
+    assert calls, (env.calls("amd"), env.contacts("amd"))
+    by_phone: dict[str, list[dict]] = {}
+    for r in calls:
+        by_phone.setdefault(r["phone"], []).append(r)
+    assert [r["outcome"] for r in by_phone[machine]] == ["machine", "machine"]
+    for r in by_phone[machine]:
+        assert r["amd"].startswith("MACHINE/LONGGREETING"), r["amd"]
+        assert r["answered_at"] and r["connected_at"] is None and r["agent"] is None
+        assert legs(env, r) == ["PJSIP/carrier"]        # no agent's phone ever rang for it
+    first, second = by_phone[machine]
+    # retried by retry_machine_s (2 s), not by the other outcomes' hour
+    assert second["started_at"] >= first["ended_at"] + 2
+    (talk,) = by_phone[person]
+    assert talk["outcome"] == "connected" and talk["agent"] == "171", talk
+    assert talk["amd"].startswith("HUMAN/"), talk["amd"]
+    assert legs(env, talk) == ["PJSIP/171", "PJSIP/carrier"]
+    print("AMD said", [r["amd"] for r in calls])
+    contacts = env.contacts("amd")
+    assert (contacts[machine]["state"], contacts[machine]["attempts"],
+            contacts[machine]["last_outcome"]) == ("failed", 2, "machine")
+    assert contacts[person]["state"] == "done"
+
+    # the campaign report counts the machines in their own column, the page and the file
+    today = dt.date.today()
+    day = report.build(env.db, env.ids["amd"], today, today).days[0]
+    assert (day["dialed"], day["answered"], day["machine"], day["connected"],
+            day["abandoned"], day["abandon_rate"]) == (3, 3, 2, 1, 0, 0.0)
+    out = io.StringIO()
+    report.write_csv(report.build(env.db, env.ids["amd"], today, today), out)
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    head = rows[1]
+    assert rows[2][head.index("Answering machine")] == "2"
+    campaigns.set_status(env.db, env.ids["amd"], "stopped", "test")
+
+
+# -- (g) predictive -----------------------------------------------------------------------
+
+def test_predictive_dials_ahead_of_free_agents_and_every_answer_meets_an_agent_or_the_message(env):
+    answer = [ANSWER + f"00060{i}" for i in range(5)]
+    busy = [BUSY + f"00060{i}" for i in range(2)]
+    gone = [UNAVAILABLE + f"00060{i}" for i in range(2)]
+    phones = [answer[0], busy[0], answer[1], gone[0], answer[2], answer[3], busy[1],
+              answer[4], gone[1]]
+    name = "predictive"
+    env.ids[name] = make_campaign(env.db, name, "qg", phones, mode="predictive", max_attempts=3)
+
+    def settled():
+        """Every call ended and nothing due: the rest waits for its retry (72 h after an
+        abandon, two hours after a machine)."""
+        calls = env.calls(name)
+        if not calls or any(r["outcome"] is None for r in calls):
+            return None
+        later = time.time() + 3600
+        if all(c["state"] in ("done", "failed") or (c["state"] == "retry" and c["next_at"] > later)
+               for c in env.contacts(name).values()):
+            return calls
+        return None
+
+    start(env.db, env.ids[name])
+    calls = wait_for(settled, timeout=60, step=0.5)
+    assert calls, (env.calls(name), env.contacts(name))
+
+    # predictive: at some moment more calls up than the 2 agents (who were all free at first)
+    assert max_overlap([(r["started_at"], r["ended_at"]) for r in calls]) > 2
+    assert wait_for(lambda: all((env.watch.channels.get(r["uniqueid"]) or [None] * 4)[3]
+                                for r in calls), timeout=5)
+    with env.watch.lock:
+        spans = [tuple(env.watch.channels[r["uniqueid"]][2:4]) for r in calls]
+    assert max_overlap(spans) > 2               # as Asterisk saw the customers' channels
+
+    # every live answer reached an agent or heard the identification message
+    outcomes = {p: [r["outcome"] for r in calls if r["phone"] == p] for p in phones}
+    assert all(set(outcomes[p]) == {"busy"} for p in busy), outcomes
+    assert all(set(outcomes[p]) == {"noanswer"} for p in gone), outcomes
+    answered = [r for r in calls if r["answered_at"]]
+    assert {r["phone"] for r in answered} == set(answer)
+    with env.watch.lock:
+        noagent = {call for call, kind in env.watch.facts if kind == "noagent"}
+    connected = [r for r in answered if r["outcome"] == "connected"]
+    abandoned = [r for r in answered if r["outcome"] == "abandoned"]
+    assert len(connected) + len(abandoned) == len(answered), answered
+    assert all(r["agent"] in ("181", "182") and r["connected_at"] for r in connected)
+    assert all(str(r["id"]) in noagent for r in abandoned), (abandoned, noagent)
+    assert not any(str(r["id"]) in noagent for r in connected)
+    # 4 of the first 6 lines answer at once for 2 agents: some hear the message
+    assert abandoned and len(connected) >= 2, outcomes
+
+    print(f"predictive: {len(calls)} calls, at most {max_overlap(spans)} lines up for 2 agents, "
+          f"{len(connected)} connected, {len(abandoned)} abandoned")
+    # an agent marks one connected call as a machine: Ofcom's adjusted rate
+    dispose(env.db, connected[:1], "machine")
+    dispose(env.db, connected[1:])
+    d, conn = len(abandoned), len(connected)
+    expected = 100.0 * d / (d + conn)           # D' / (D' + L) with D' = D - D*AM/(AM+L)
+    assert expected == pytest.approx(pacer.abandon_rate(
+        pacer.AbandonCounts(abandoned=d, live=conn - 1, machine_marked=1)))
+    shown = campaigns.progress(env.db, env.ids[name])["abandon"]
+    assert (shown["abandoned"], shown["live"], shown["machine_marked"]) == (d, conn - 1, 1)
+    assert shown["rate"] == pytest.approx(expected)
+    today = dt.date.today()
+    day = report.build(env.db, env.ids[name], today, today).days[0]
+    assert day["abandon_rate"] == pytest.approx(expected)
+    assert wait_for(lambda: env.status(name).get("abandon_rate") == round(expected, 2),
+                    timeout=5), (env.status(name), expected)
+
+    # no abandoned number was dialled again (the 72-hour rule; its own retry rule says 1 s)
+    contacts = env.contacts(name)
+    for r in abandoned:
+        assert outcomes[r["phone"]] == ["abandoned"]
+        c = contacts[r["phone"]]
+        assert c["state"] == "retry" and c["next_at"] >= c["last_abandon_at"] + pacer.ABANDON_REDIAL_S
+    campaigns.set_status(env.db, env.ids[name], "stopped", "test")
 
 
 # -- (a) outcomes, retries, end states, and Asterisk's CDR ---------------------------------
