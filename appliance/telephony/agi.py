@@ -202,6 +202,7 @@ class _RequestHandler(socketserver.StreamRequestHandler):
             log.error("FastAGI %s from %s: malformed input, hanging up: %s", script, peer, exc)
             server.record(script, time.monotonic() - started, ok=False)
             _hangup_quietly(wfile)
+            self._close_gracefully()
         except (OSError, socket.timeout) as exc:
             log.warning("FastAGI %s from %s: connection problem: %s", script, peer, exc)
             server.record(script, time.monotonic() - started, ok=False)
@@ -211,6 +212,19 @@ class _RequestHandler(socketserver.StreamRequestHandler):
             server.record(script, time.monotonic() - started, ok=False)
         finally:
             server.leave()
+
+    def _close_gracefully(self) -> None:
+        """After a HANGUP for bad input: read what the peer still sends (briefly) before
+        closing, so unread bytes do not make the kernel reset the connection and lose the
+        HANGUP on its way to Asterisk."""
+        try:
+            self.connection.shutdown(socket.SHUT_WR)
+            self.connection.settimeout(0.5)
+            deadline = time.monotonic() + 1.0
+            while time.monotonic() < deadline and self.connection.recv(65536):
+                pass
+        except OSError:
+            pass
 
 
 def _hangup_quietly(wfile) -> None:
