@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 
 import shutil
 import subprocess
@@ -162,6 +163,16 @@ def sipp(tmp_path):
     s = Sipp(tmp_path / "sipp")
     yield s
     s.stop()
+
+
+@pytest.fixture
+def warsaw(monkeypatch):
+    """The box's local time zone for a test (Europe/Warsaw): its midnight is not UTC's."""
+    monkeypatch.setenv("TZ", "Europe/Warsaw")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 @pytest.fixture

@@ -23,19 +23,6 @@ OUTCOMES = ("connected", "abandoned", "machine", "noanswer", "busy", "failed", "
 EFFECTIVE = {"sale", "interested", "not_interested"}
 
 
-@pytest.fixture
-def warsaw():
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "Europe/Warsaw"
-    time.tzset()
-    yield
-    if old is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = old
-    time.tzset()
-
-
 def at(day: dt.date, hour: int, minute: int = 0) -> float:
     return dt.datetime(day.year, day.month, day.day, hour, minute).timestamp()
 

@@ -12,15 +12,7 @@ from appliance.campaigns.pacer import (AbandonCounts, Pacer, Rules, Snapshot, ab
 
 H = 3600
 
-
-@pytest.fixture(autouse=True)
-def warsaw(monkeypatch):
-    """The box's local zone; its midnight is not UTC's."""
-    monkeypatch.setenv("TZ", "Europe/Warsaw")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("warsaw")   # conftest: the box's zone
 
 
 def local(y, mo, d, h=0, mi=0, s=0) -> float:

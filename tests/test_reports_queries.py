@@ -123,19 +123,6 @@ def master_csv() -> str:
 
 
 @pytest.fixture
-def warsaw():
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "Europe/Warsaw"
-    time.tzset()
-    yield
-    if old is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = old
-    time.tzset()
-
-
-@pytest.fixture
 def db(tmp_path, warsaw):
     db = open_db(tmp_path / "jns.db")
     config.add_agent(db, "101", "Agent 101", login=False)
