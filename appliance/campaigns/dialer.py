@@ -173,6 +173,11 @@ class Dialer:
         self._thread.start()
         return self
 
+    @property
+    def alive(self) -> bool:
+        """The dialer thread runs (jns-calld's systemd watchdog ping depends on it)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self) -> None:
         self._stop.set()
         self._events.put(None)

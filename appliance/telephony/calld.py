@@ -573,17 +573,17 @@ def run_box(db_path: Path, layout, queue_log: Path) -> None:
                           bind=("127.0.0.1", getattr(layout, "calld_port", 5040)),
                           secret=secret, alarms=alarms).start()
     ami.start()
-    _start_dialer(db_path, layout)
+    dialer = _start_dialer(db_path, layout)
     sdnotify.notify("READY=1", f"STATUS=live state on 127.0.0.1:{service.port}")
     interval = sdnotify.watchdog_interval() or 10
-    while all(t.is_alive() for t in service._threads):
+    while all(t.is_alive() for t in service._threads) and (dialer is None or dialer.alive):
         st = service.state
         sdnotify.notify("WATCHDOG=1",
                         f"STATUS=Asterisk {'connected' if st.connected else 'away'}; "
                         f"{len(st._views['call'])} calls, {service.events_seen} events, "
                         f"{service.resyncs} rebuilds")
         time.sleep(interval)
-    raise SystemExit("a jns-calld thread ended")
+    raise SystemExit("a jns-calld thread ended (or the dialer's)")
 
 
 def _start_dialer(db_path: Path, layout):

@@ -30,6 +30,7 @@ from . import hardware
 from . import queue_alarms
 from . import livefeed, operator, pauses
 from . import reports
+from . import campaign_desk, campaign_lists, campaigns
 from .forms import UPLOAD_MAX_BYTES
 from .i18n import current_lang, gettext
 
@@ -77,11 +78,8 @@ def create_app(db_path: str, status_provider: Callable[[], dict] | None = None,
     for module in (livefeed, operator, pauses):   # /live/events, /operator/, pause reasons
         app.register_blueprint(module.bp)
     app.register_blueprint(reports.bp)   # /reports/: call and agent reports, exports, monthly
-    from . import campaign_lists
     app.register_blueprint(campaign_lists.bp)   # /campaigns/lists/, /campaigns/dnc/: CMP-1
-    from . import campaign_desk
     app.register_blueprint(campaign_desk.bp)   # campaign calls on the desk, dispositions, callbacks
-    from . import campaigns
     app.register_blueprint(campaigns.bp)   # /campaigns/: campaigns, live progress, reports
     app.jinja_env.globals.update(_=gettext, current_lang=current_lang,
                                  admin_pages=admin.PAGES, admin_areas=admin.AREAS)
