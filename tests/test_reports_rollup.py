@@ -17,7 +17,7 @@ from appliance.reports.service import ReportsLoop
 from appliance.store import config
 from appliance.store.db import open_db
 
-from .test_reports_queries import B, D0, DAY, H, at, master_csv, queue_log, warsaw  # noqa: F401
+from .test_reports_queries import B, D0, DAY, H, at, master_csv, queue_log
 
 SUMMARIES = [n for n, info in q.REPORTS.items() if info.kind == "summary"]
 
