@@ -44,10 +44,15 @@ class FakeLedKernel:
         self._thread.start()
 
     # what the kernel shows
-    def _set_trigger(self, name: str, trigger: str) -> None:
+    def _set_trigger(self, name: str, trigger: str, seen: str | None = None) -> None:
+        """Show `trigger` as active.  `seen`: the trigger file as this round read it; if a
+        new write has come since, it is left for the next round to handle (a kernel takes
+        every write; overwriting the file here would lose it)."""
         self.active[name] = trigger
         listing = " ".join(f"[{t}]" if t == trigger else t for t in self.triggers)
-        (self.root / name / "trigger").write_text(listing + "\n")
+        path = self.root / name / "trigger"
+        if seen is None or path.read_text().strip() == seen:
+            path.write_text(listing + "\n")
         for f in ("delay_off", "delay_on"):   # both exist once delay_on does
             path = self.root / name / f
             if trigger == "timer":
@@ -82,16 +87,16 @@ class FakeLedKernel:
                     if "[" not in raw and raw:
                         self.events.append((name, "trigger", raw))
                         if raw in self.triggers:
-                            self._set_trigger(name, raw)
+                            self._set_trigger(name, raw, seen=raw)
                         else:
                             self.refused.append((name, raw))
-                            self._set_trigger(name, self.active[name])
+                            self._set_trigger(name, self.active[name], seen=raw)
                     value = (d / "brightness").read_text().strip()
                     if value and value != self._brightness[name]:
                         self.events.append((name, "brightness", value))
                         self._brightness[name] = value
                         if value == "0" and self.active[name] != "none":
-                            self._set_trigger(name, "none")
+                            self._set_trigger(name, "none", seen=raw)
                 except OSError:   # the test moved the LED away mid-write
                     continue
 

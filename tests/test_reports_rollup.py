@@ -50,7 +50,7 @@ def both_ways(db, monkeypatch, f: q.Filter, name: str) -> tuple[q.Report, q.Repo
 
 
 @pytest.fixture
-def files(tmp_path, warsaw):  # noqa: F811
+def files(tmp_path, warsaw):
     ql, cdr = tmp_path / "queue_log", tmp_path / "Master.csv"
     ql.write_text(queue_log())
     cdr.write_text(master_csv())
