@@ -16,24 +16,15 @@ import sqlite_utils
 
 from ..store.db import StoreError
 
-try:        # the pacer's formula when it is there, so the report and the dialer agree
-    from .pacer import AbandonCounts as _Counts, abandon_rate as _pacer_rate
-except ImportError:      # pragma: no cover - only while the pacer is being written
-    _Counts = _pacer_rate = None
+from ..reports.export import header   # the column titles as the call reports' files have them
+from .pacer import AbandonCounts, abandon_rate as _pacer_rate
 
 
 def abandon_rate(abandoned: int, live: int, machine_marked: int) -> float:
-    """Ofcom's adjusted abandon rate in percent: D' = D - D*AM/(AM+L), rate = D'/(D'+L).
-
-    D: abandoned calls, L: live calls connected to an agent, AM: connected calls the agent
-    marked as an answering machine (the detector's misses: some abandoned calls were
-    machines too, so D is reduced in the same proportion).
-    """
-    if _pacer_rate is not None:
-        return _pacer_rate(_Counts(abandoned=abandoned, live=live, machine_marked=machine_marked))
-    d, live_, am = float(abandoned), float(live), float(machine_marked)
-    adjusted = d - d * am / (am + live_) if am + live_ else d
-    return 100.0 * adjusted / (adjusted + live_) if adjusted + live_ else 0.0
+    """Ofcom's adjusted abandon rate in percent (pacer.abandon_rate: the report and the dialer
+    use one formula).  D: abandoned calls, L: live calls connected to an agent, AM: connected
+    calls the agent marked as an answering machine."""
+    return _pacer_rate(AbandonCounts(abandoned=abandoned, live=live, machine_marked=machine_marked))
 
 
 def abandon_counts(db: sqlite_utils.Database, campaign_id: int, since: float,
@@ -276,11 +267,6 @@ def cell(value: Any, kind: str, *, xlsx: bool) -> Any:
     if kind == "seconds" and isinstance(value, (int, float)):
         return int(round(value))
     return value
-
-
-def header(column: Column, translate: Callable[[str], str]) -> str:
-    label = translate(column.label)
-    return {"seconds": f"{label} (s)", "percent": f"{label} (%)"}.get(column.kind, label)
 
 
 def write_csv(rep: Report, out: IO[str], translate: Callable[[str], str] = str) -> None:
