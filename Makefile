@@ -5,12 +5,14 @@ PY     := $(VENV)/bin/python
 
 IMAGE  := images/jns-pbx-x86_64.img
 
-.PHONY: help deps venv rootfs image run run-host test test-fast bench clean
+.PHONY: help deps venv rootfs image bundle update-keys run run-host test test-fast bench clean
 
 help:
 	@echo "make run    - build the image and boot it in qemu (serial console here, panel on :8443)"
 	@echo "make run-host - the appliance directly on this host (Asterisk 22 + services + panel on :8080)"
 	@echo "make image  - build the flashable disk image in images/"
+	@echo "make bundle - a signed update bundle (.jnsupd) of that image, for boxes in the field"
+	@echo "make update-keys - the Ed25519 signing key pair, outside the repository"
 	@echo "make test   - all tests: unit, real Asterisk + SIPp calls, headless Chromium"
 	@echo "make bench  - benchmarks, JSON in build/bench/"
 	@echo "make rootfs - build (or reuse the cached) Debian forky root filesystem"
@@ -31,6 +33,12 @@ rootfs: deps venv
 
 image: deps venv
 	scripts/build-image.sh
+
+bundle: image
+	scripts/build-bundle.sh
+
+update-keys:
+	scripts/update-keys.sh
 
 run: image venv
 	$(PY) -m appliance.vm

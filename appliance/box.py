@@ -56,6 +56,11 @@ def prepare() -> None:
     for sub in ("", "recordings", "prompts"):
         (DATA / sub).mkdir(parents=True, exist_ok=True)
     SECRETS.mkdir(mode=0o700, exist_ok=True)
+    # after a rollback from a firmware trial the database may carry the newer schema
+    from .lifecycle.update import restore_snapshot_if_newer
+    snap = restore_snapshot_if_newer(DB_PATH, store.SCHEMA_VERSION)
+    if snap:
+        log.warning("database had a newer schema (rolled back firmware): restored %s", snap.name)
     db = store.open_db(DB_PATH)
     os.chmod(DB_PATH, 0o600)   # holds SIP/AMI secrets and password hashes
     config.seed_demo(db)

@@ -14,10 +14,19 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cache=${JNS_CACHE:-/var/cache/jns-pbx}
 out="$here/images"
 work="$here/build/image"
-version=${JNS_VERSION:-$(cd "$here" && git describe --always --dirty 2>/dev/null || echo dev)}
+# Versions are numbers that only grow (update bundles refuse an older one): 1.0.<commits>.
+version=${JNS_VERSION:-1.0.$(cd "$here" && git rev-list --count HEAD 2>/dev/null || echo 0)}
+build=$(cd "$here" && git describe --always --dirty 2>/dev/null || echo dev)
+# The update signing key (Ed25519) stays outside the repository; its public half goes into
+# the image, which then accepts only bundles signed with it (`make update-keys`).
+signing_key=${JNS_SIGNING_KEY:-$cache/keys/update-signing.pem}
 . "$here/scripts/lib.sh"
 
 "$here/scripts/build-rootfs.sh"
+if [ ! -f "$signing_key" ]; then
+    echo "no update signing key at $signing_key: making one (make update-keys)"
+    "$here/scripts/update-keys.sh" "$(dirname "$signing_key")"
+fi
 base=$(readlink -f "$here/build/rootfs")
 kver=$(ls "$base/usr/lib/modules" | head -1)
 dahdi_ver=$(chroot "$base" dpkg-query -W -f='${Version}' dahdi-dkms)
@@ -90,8 +99,10 @@ test -f "$root$pydir/asterisk/manager.py"
 rm -rf "$root$pydir"/*.dist-info/RECORD
 (cd "$here" && tar --exclude=__pycache__ -cf - appliance) | tar -xf - -C "$root$pydir"
 cp -a "$here/rootfs/overlay/." "$root/"
-echo "JNS_VERSION=$version" > "$root/etc/jns-release"
-echo "JNS_BUILT=$(date -u +%FT%TZ)" >> "$root/etc/jns-release"
+printf 'JNS_VERSION=%s\nJNS_BOARD=x86_64-pc\nJNS_BUILD=%s\nJNS_BUILT=%s\n' \
+    "$version" "$build" "$(date -u +%FT%TZ)" > "$root/etc/jns-release"
+mkdir -p "$root/etc/jns/update-keys"
+openssl pkey -in "$signing_key" -pubout -out "$root/etc/jns/update-keys/update-signing.pub.pem"
 chroot "$root" python3 -m compileall -q "$pydir/appliance" "$pydir/asterisk"
 chroot "$root" /bin/sh -e <<'EOF'
 # the technician's account: getty login without a PAM password; the menu has its own
@@ -104,7 +115,7 @@ rm -f /etc/ssh/ssh_host_*
 rm -f /var/lib/dbus/machine-id
 systemctl mask asterisk.service >/dev/null 2>&1
 systemctl enable systemd-networkd systemd-resolved systemd-timesyncd \
-    jns-firstboot jns-network jns-asterisk jns-agid jns-calld jns-reports jns-web jns-watchdog jns-modemd >/dev/null 2>&1
+    jns-firstboot jns-network jns-asterisk jns-agid jns-calld jns-reports jns-web jns-watchdog jns-modemd jns-health >/dev/null 2>&1
 ln -sf ../run/systemd/resolve/stub-resolv.conf /etc/resolv.conf
 ln -sf "$(ls /boot/vmlinuz-* | head -1 | xargs basename)" /boot/vmlinuz
 ln -sf "$(ls /boot/initrd.img-* | head -1 | xargs basename)" /boot/initrd.img

@@ -55,29 +55,7 @@ def make_ext4(image: Path, label: str, size: int, content: Path | None) -> str:
     return fs_uuid
 
 
-GRUB_CFG = """\
-# JNS Call Center boot menu (on the EFI system partition; shared by BIOS and UEFI).
-# The environment block grubenv chooses the root slot: jns_slot=A|B.  The update
-# service (A/B install with rollback) sets it; here a missing or bad value means A.
-set timeout=3
-serial --unit=0 --speed=115200 --word=8 --parity=no --stop=1
-terminal_input console serial
-terminal_output console serial
-if [ -s $prefix/grubenv ]; then load_env -f $prefix/grubenv; fi
-if [ "$jns_slot" = "B" ]; then set default=1; else set default=0; fi
-set cmdline="ro rootwait console=tty0 console=ttyS0,115200n8 panic=10 systemd.gpt_auto=0 quiet"
-
-menuentry "JNS Call Center - slot A" --id slotA {{
-    search --no-floppy --label --set=root jns-rootA
-    linux /boot/vmlinuz root=PARTUUID={part_a} jns.slot=A $cmdline
-    initrd /boot/initrd.img
-}}
-menuentry "JNS Call Center - slot B" --id slotB {{
-    search --no-floppy --label --set=root jns-rootB
-    linux /boot/vmlinuz root=PARTUUID={part_b} jns.slot=B $cmdline
-    initrd /boot/initrd.img
-}}
-"""
+GRUB_CFG = Path(__file__).resolve().parents[1] / "rootfs" / "grub" / "grub.cfg.in"
 
 EARLY_CFG = f"""\
 search --no-floppy --file --set=root {ESP_MARK}
@@ -96,7 +74,8 @@ def make_esp(work: Path, size: int, part_a: str, part_b: str) -> Path:
     efi = work / "BOOTX64.EFI"
     run("grub-mkimage", "-O", "x86_64-efi", "-o", str(efi), "-c", str(early), "-p", "/boot/grub",
         *GRUB_MODULES, "efi_gop", "all_video")
-    (work / "grub.cfg").write_text(GRUB_CFG.format(part_a=part_a, part_b=part_b))
+    (work / "grub.cfg").write_text(GRUB_CFG.read_text().replace("@PARTUUID_A@", part_a)
+                                 .replace("@PARTUUID_B@", part_b))
     (work / "jns-esp.id").write_text("JNS Call Center EFI system partition\n")
     env = work / "grubenv"
     if env.exists():
