@@ -47,12 +47,15 @@ class VM:
         self.buffer = ""
         self.started_at = 0.0
 
-    def command(self, interactive: bool = False) -> list[str]:
+    def command(self, interactive: bool = False, fresh_disk: bool = True) -> list[str]:
+        """qemu's command line; `fresh_disk` makes a new overlay (False: boot the same disk
+        again, as after a power cut)."""
         overlay = self.dir / "disk.qcow2"
-        if overlay.exists():
+        if overlay.exists() and fresh_disk:
             overlay.unlink()
-        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(self.image),
-                        str(overlay), self.disk_size], check=True)
+        if not overlay.exists():
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(self.image),
+                            str(overlay), self.disk_size], check=True)
         accel = os.environ.get("JNS_QEMU_ACCEL", "tcg")
         cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,thread=multi" if accel == "tcg" else accel,
                "-cpu", "max" if accel == "tcg" else "host", "-smp", str(self.cpus), "-m", str(self.memory_mib),
@@ -73,11 +76,12 @@ class VM:
                     "-serial", "chardev:ser0"]
         return cmd
 
-    def start(self) -> "VM":
+    def start(self, fresh_disk: bool = True) -> "VM":
         if self.serial_path.exists():
             self.serial_path.unlink()
+        self.buffer = ""
         self.started_at = time.monotonic()
-        self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(self.command(fresh_disk=fresh_disk), stdin=subprocess.DEVNULL,
                                      stdout=open(self.dir / "qemu.log", "wb"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -126,6 +130,29 @@ class VM:
     def sendline(self, text: str = "") -> None:
         self.send(text + "\r")
 
+    def console_login(self, password: str, timeout: float = 900) -> None:
+        """Log in as the technician on the serial console (setting the console password
+        on a box that has none) and open the menu's shell (option 10)."""
+        self.expect(r"jns-pbx login: ", timeout=timeout)
+        self.sendline("tech")
+        m = self.expect(r"New console password: |Console password: ", timeout=180)
+        self.sendline(password)
+        if m.group(0).startswith("New"):
+            self.expect(r"Type it again: ")
+            self.sendline(password)
+        self.expect(r"Enter an option: ", timeout=120)
+        self.sendline("10")
+        self.expect(r"[#$] ", timeout=60)
+
+    def run(self, command: str, timeout: float = 120, check: bool = True) -> str:
+        """Run a command in the console's shell (console_login first); its output."""
+        marker = f"END{int(time.monotonic() * 1000) % 100000}"
+        self.sendline(f"{command}; echo {marker}-$?")
+        out = self.expect(rf"{marker}-(\d+)", timeout=timeout)
+        if check and out.group(1) != "0":
+            raise AssertionError(f"{command!r} failed:\n{out.string[-2000:]}")
+        return out.string
+
     # -- from outside ----------------------------------------------------------------------
 
     @property
@@ -152,6 +179,14 @@ class VM:
                 raise RuntimeError("qemu exited before the panel answered")
             time.sleep(1)
         raise TimeoutError(f"panel did not answer on {self.panel_url} within {timeout} s")
+
+    def power_cut(self) -> None:
+        """Pull the plug: qemu killed at once, nothing flushed by the guest."""
+        self.proc.kill()
+        self.proc.wait()
+        if self.sock:
+            self.sock.close()
+            self.sock = None
 
     def stop(self) -> None:
         if self.sock:

@@ -115,7 +115,7 @@ rm -f /etc/ssh/ssh_host_*
 rm -f /var/lib/dbus/machine-id
 systemctl mask asterisk.service >/dev/null 2>&1
 systemctl enable systemd-networkd systemd-resolved systemd-timesyncd \
-    jns-firstboot jns-network jns-asterisk jns-agid jns-calld jns-reports jns-web jns-watchdog jns-modemd jns-health >/dev/null 2>&1
+    jns-firstboot jns-network jns-asterisk jns-agid jns-calld jns-reports jns-web jns-watchdog jns-modemd jns-health jns-backup.timer >/dev/null 2>&1
 ln -sf ../run/systemd/resolve/stub-resolv.conf /etc/resolv.conf
 ln -sf "$(ls /boot/vmlinuz-* | head -1 | xargs basename)" /boot/vmlinuz
 ln -sf "$(ls /boot/initrd.img-* | head -1 | xargs basename)" /boot/initrd.img

@@ -264,7 +264,8 @@ def test_menu_fits_the_screen_and_garbage_never_breaks_it(box):
     assert re.search(r"Asterisk: (stopped|state unknown)", menu)
     for item in ("1) Status", "2) Network settings", "3) Reset panel admin password",
                  "4) Show logs", "5) Ping a host", "6) Restart services", "7) Reboot",
-                 "8) Power off", "9) Factory reset", "10) Shell", "0) Log out"):
+                 "8) Power off", "9) Factory reset", "10) Shell", "11) Firmware update",
+                 "12) Backup and restore", "0) Log out"):
         assert item in menu
     screen = menu[menu.rfind("JNS Call Center"):].split("\n")
     assert len(screen) <= 24
@@ -275,7 +276,7 @@ def test_menu_fits_the_screen_and_garbage_never_breaks_it(box):
         if i:
             con.expect(MENU)
         con.line(garbage)
-        con.expect(f"You typed {re.escape(shown)}: type a number from 0 to 10")
+        con.expect(f"You typed {re.escape(shown)}: type a number from 0 to 12")
     con.expect(MENU)
     con.send("\x03")  # Ctrl-C at the menu: the menu again
     con.answer(MENU, "2")  # into a screen, then Ctrl-D: back to the menu
@@ -721,3 +722,116 @@ def test_long_lines_are_wrapped_to_80_columns():
     lines = out.getvalue().splitlines()
     assert len(lines) > 3 and all(len(line) <= 79 for line in lines)
     assert "\x1b" not in out.getvalue() and "\x07" not in out.getvalue()
+
+
+# -- 11 firmware update, 12 backup and restore ------------------------------------------------
+
+def _firmware_env(box: Box) -> dict:
+    """Slots and GRUB's environment block as files; a trusted key; a bundle 1.2.4 served
+    over HTTP from this host."""
+    import http.server
+    import threading
+    from appliance.lifecycle import update
+    priv, pub = update.keygen(box.tmp / "keys")
+    trusted = box.tmp / "trusted"
+    trusted.mkdir()
+    (trusted / "k.pem").write_bytes(pub.read_bytes())
+    tree = box.tmp / "tree"
+    (tree / "etc").mkdir(parents=True)
+    (tree / "etc" / "jns-release").write_text("JNS_VERSION=1.2.4\n")
+    raw = box.tmp / "rootfs.img"
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-d", str(tree), str(raw), "8M"], check=True)
+    served = box.tmp / "www"
+    served.mkdir()
+    update.build_bundle(raw, served / "jns-1.2.4.jnsupd", version="1.2.4", key=priv)
+    grubenv = box.tmp / "grubenv"
+    grubenv.write_bytes(update.format_grubenv({"jns_slot": "A"}))
+    (box.tmp / "cmdline").write_text("jns.slot=A\n")
+    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(*a, directory=str(served), **k)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return {"JNS_UPDATE_KEYS": str(trusted), "JNS_GRUBENV": str(grubenv),
+            "JNS_CMDLINE": str(box.tmp / "cmdline"), "JNS_SLOT_A": str(box.tmp / "slotA"),
+            "JNS_SLOT_B": str(box.tmp / "slotB"), "url": f"http://127.0.0.1:{server.server_address[1]}",
+            "raw": raw, "grubenv_path": grubenv, "server": server}
+
+
+def test_firmware_update_from_a_url(box):
+    from appliance.lifecycle import update
+    fw = _firmware_env(box)
+    env = {k: v for k, v in fw.items() if k.startswith("JNS_")}
+    con = box.with_password().logged_in(**env)
+    con.line("11")
+    con.expect("Running version 1.2.3 from slot A; slot B: no working firmware")
+    con.answer("Choose: ", "u")
+    con.answer(r"URL: ", fw["url"] + "/missing.jnsupd")
+    con.answer(r"\[y/N\] ", "y")
+    con.expect("Not installed: could not download")
+    con.expect("keeps running this version")
+    back_to_menu(con)
+    assert "systemctl reboot" not in box.fake_lines()
+    con.line("11")
+    con.answer("Choose: ", "u")
+    con.answer(r"URL: ", fw["url"] + "/jns-1.2.4.jnsupd")
+    con.answer(r"\[y/N\] ", "y")
+    con.expect(r"writing\s+100\.0 %", timeout=60)
+    con.expect("Version 1.2.4 is written")
+    con.expect("The box is rebooting now")
+    assert con.wait(timeout=20) == 0
+    assert box.fake_lines()[-1] == "systemctl reboot"
+    assert (box.tmp / "slotB").read_bytes() == fw["raw"].read_bytes()
+    assert update.parse_grubenv(fw["grubenv_path"].read_bytes())["jns_try"] == "B"
+    fw["server"].shutdown()
+
+
+def test_backup_to_usb_and_restore(box):
+    from appliance.store import db as store
+    usb = box.tmp / "usb"
+    usb.mkdir()
+    db = store.open_db(box.db_path)
+    store.set_setting(db, "marker", "before")
+    db.conn.close()
+    con = box.with_password().logged_in(JNS_USB_FAKE_DIR=str(usb))
+    con.line("12")
+    con.answer("Choose: ", "b")
+    con.answer("Which one\\? ", "1")
+    con.answer("Passphrase \\(at least 8 characters\\): ", "short")
+    con.expect("Too short; nothing was written")
+    back_to_menu(con)
+    con.line("12")
+    con.answer("Choose: ", "b")
+    con.answer("Which one\\? ", "1")
+    con.answer("Passphrase \\(at least 8 characters\\): ", "backup-pass-1")
+    con.answer("Type it again: ", "backup-pass-1")
+    con.answer(r"\[y/N\] ", "n")
+    con.expect(r"Backup written: (jns-backup-\S+\.jnsbak)", timeout=60)
+    back_to_menu(con)
+    files = list(usb.glob("*.jnsbak"))
+    assert len(files) == 1
+    db = store.open_db(box.db_path)
+    store.set_setting(db, "marker", "changed after the backup")
+    db.conn.close()
+    # a wrong passphrase changes nothing
+    con.line("12")
+    con.answer("Choose: ", "r")
+    con.answer("Which one\\? ", "1")
+    con.answer("Which one\\? ", "1")
+    con.answer("Passphrase: ", "wrong-pass-1")
+    con.answer("Type RESTORE", "RESTORE")
+    con.expect("Not restored")
+    back_to_menu(con)
+    db = store.open_db(box.db_path)
+    assert store.get_setting(db, "marker") == "changed after the backup"
+    db.conn.close()
+    con.line("12")
+    con.answer("Choose: ", "r")
+    con.answer("Which one\\? ", "1")
+    con.answer("Which one\\? ", "1")
+    con.answer("Passphrase: ", "backup-pass-1")
+    con.answer("Type RESTORE", "RESTORE")
+    con.expect("The box is rebooting now", timeout=60)
+    assert con.wait(timeout=20) == 0
+    assert box.fake_lines()[-1] == "systemctl reboot"
+    db = store.open_db(box.db_path)
+    assert store.get_setting(db, "marker") == "before"
+    db.conn.close()

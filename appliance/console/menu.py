@@ -289,7 +289,8 @@ def save_console_password(path: Path, password: str) -> None:
 
 ITEMS = [("1", "Status"), ("2", "Network settings"), ("3", "Reset panel admin password"),
          ("4", "Show logs"), ("5", "Ping a host"), ("6", "Restart services"),
-         ("7", "Reboot"), ("8", "Power off"), ("9", "Factory reset"), ("10", "Shell")]
+         ("7", "Reboot"), ("8", "Power off"), ("9", "Factory reset"), ("10", "Shell"),
+         ("11", "Firmware update"), ("12", "Backup and restore")]
 
 
 class Menu:
@@ -306,6 +307,7 @@ class Menu:
             "5": ("ping", self.ping), "6": ("restart", self.restart),
             "7": ("reboot", self.reboot), "8": ("power off", self.poweroff),
             "9": ("factory reset", self.factory_reset), "10": ("shell", self.shell),
+            "11": ("firmware update", self.firmware), "12": ("backup", self.backups),
             "a": ("alarms", self.alarms)}
 
     # -- plumbing --
@@ -475,7 +477,7 @@ class Menu:
             key = choice.lstrip("0") if choice.isdigit() else choice.lower()
             if key not in self.screens:
                 shown = f"'{choice}'" if choice else "nothing"
-                self.term.line(f" You typed {shown}: type a number from 0 to 10 (a: alarms) "
+                self.term.line(f" You typed {shown}: type a number from 0 to 12 (a: alarms) "
                                "and press Enter.")
                 continue
             name, handler = self.screens[key]
@@ -538,7 +540,8 @@ class Menu:
         if not _safe(self.system.is_root, True):
             t.line(" Note: not running as root; restart, reboot and network changes will fail.")
         t.line(" " + "-" * 60)
-        left, right = ITEMS[:5], ITEMS[5:]
+        half = (len(ITEMS) + 1) // 2
+        left, right = ITEMS[:half], ITEMS[half:]
         for (n1, l1), (n2, l2) in zip(left, right):
             t.line(f" {n1:>2}) {l1:<30}{n2:>2}) {l2}")
         count = _safe(lambda: _alarm_count(self.settings.db), 0)
@@ -928,6 +931,178 @@ class Menu:
         t.line(f" The factory reset could not be started (exit status {res.rc}):")
         t.lines([f"   {l}" for l in res.out.splitlines()])
         return None
+
+    # -- 11 firmware update --
+
+    def _progress(self):
+        """A progress callback that prints one line per step and per 10 %."""
+        shown = {"step": None, "tenth": -1}
+
+        def report(*args, **_extra) -> None:
+            # updates say (step, fraction, message); backups (fraction, what)
+            state, fraction, message = args if isinstance(args[0], str) else ("", *args)
+            tenth = int(fraction * 10)
+            if state != shown["step"] or tenth > shown["tenth"]:
+                shown["step"], shown["tenth"] = state, tenth
+                self.term.line(f"   {state:<11} {fraction * 100:5.1f} %  {message}"[:79])
+        return report
+
+    def _pick_usb(self, write: bool = False) -> tuple[dict, Path] | None:
+        t = self.term
+        volumes = _safe(self.system.usb_volumes, [])
+        if not volumes:
+            t.line(" No USB stick found. Plug one in (FAT, exFAT or ext4) and try again.")
+            return None
+        for i, v in enumerate(volumes, 1):
+            size = f"{v['size'] / 1e9:.1f} GB" if v["size"] else ""
+            t.line(f"  {i}) {v['device']} {v['label'] or '(no label)'} {size}")
+        t.line("  0) Back")
+        pick = self.ask_choice(" Which one? ", [str(i) for i in range(len(volumes) + 1)])
+        if pick == "0":
+            return None
+        volume = volumes[int(pick) - 1]
+        try:
+            return volume, self.system.usb_mount(volume, write=write)
+        except Unavailable as exc:
+            t.line(f" {exc}")
+            return None
+
+    def _pick_file(self, folder: Path, suffix: str) -> Path | None:
+        files = sorted(folder.glob(f"*{suffix}"))[-9:]
+        if not files:
+            self.term.line(f" No {suffix} file on the stick.")
+            return None
+        for i, f in enumerate(files, 1):
+            self.term.line(f"  {i}) {f.name} ({f.stat().st_size >> 20} MiB)")
+        self.term.line("  0) Back")
+        pick = self.ask_choice(" Which one? ", [str(i) for i in range(len(files) + 1)])
+        return None if pick == "0" else files[int(pick) - 1]
+
+    def firmware(self) -> object:
+        t = self.term
+        self.title("Firmware update")
+        st = _safe(self.system.firmware_status, None)
+        if st is None:
+            t.line(" The firmware state cannot be read.")
+        else:
+            other = st.get("other_version") or "no working firmware"
+            t.line(f" Running version {st['version']} from slot {st['slot']}; "
+                   f"slot {st['other_slot']}: {other}.")
+            last = (st.get("history") or [None])[0]
+            if st.get("rolled_back"):
+                rb = st["rolled_back"]
+                t.line(f" The last update, to {rb.get('version')}, failed on {rb.get('at')} and "
+                       "the box went back to this version by itself:")
+                t.line(f"   {rb.get('reason')}")
+            elif last:
+                t.line(f" Last update: {last.get('result')} {last.get('version') or ''} "
+                       f"on {last.get('at')} - {last.get('reason') or ''}")
+            if st.get("state") not in ("idle", None):
+                t.line(f" Now: {st['state']}: {st.get('message')}")
+        t.line(" A new version is written to the other slot and started on trial; if it")
+        t.line(" fails its health check the box returns to this version by itself.")
+        t.line("  u) Install from a URL    s) Install from a USB stick    0) Back")
+        choice = self.ask_choice(" Choose: ", ["u", "s", "0"])
+        volume = None
+        if choice == "0":
+            return None
+        if choice == "u":
+            t.line(" The address of the .jnsupd file (http:// or https://); empty cancels.")
+            source = t.ask(" URL: ").strip()
+            if not source:
+                return None
+        else:
+            picked = self._pick_usb()
+            if picked is None:
+                return None
+            volume, folder = picked
+            path = self._pick_file(folder, ".jnsupd")
+            if path is None:
+                self.system.usb_unmount(volume)
+                return None
+            source = str(path)
+        if not self.confirm("Install it now? The box restarts when it is written."):
+            if volume:
+                self.system.usb_unmount(volume)
+            raise Cancel
+        with no_interrupts():
+            res = self.system.install_firmware(source, self._progress())
+        if volume:
+            self.system.usb_unmount(volume)
+        if not res.ok:
+            t.line(f" Not installed: {res.out}")
+            t.line(" Nothing was changed; the box keeps running this version.")
+            return None
+        t.line(f" Version {res.out} is written. The box restarts on it now (on trial).")
+        return self._power(self.system.reboot(), "The box is rebooting now.")
+
+    # -- 12 backup and restore --
+
+    def backups(self) -> object:
+        t = self.term
+        self.title("Backup and restore")
+        t.line(" A backup is one encrypted file: database, prompts, music on hold,")
+        t.line(" certificates and keys (recordings if you ask). Keep the passphrase safe:")
+        t.line(" without it the file cannot be restored.")
+        t.line("  b) Back up to a USB stick    r) Restore from a USB stick    0) Back")
+        choice = self.ask_choice(" Choose: ", ["b", "r", "0"])
+        if choice == "0":
+            return None
+        picked = self._pick_usb(write=choice == "b")
+        if picked is None:
+            return None
+        volume, folder = picked
+        try:
+            if choice == "b":
+                return self._backup_to(folder)
+            return self._restore_from(folder)
+        finally:
+            self.system.usb_unmount(volume)
+
+    def _backup_to(self, folder: Path) -> None:
+        t = self.term
+        passphrase = t.secret(" Passphrase (at least 8 characters): ")
+        if len(passphrase) < 8:
+            t.line(" Too short; nothing was written.")
+            return None
+        if t.secret(" Type it again: ") != passphrase:
+            t.line(" The two did not match; nothing was written.")
+            return None
+        recordings = self.confirm("Include the call recordings (can be large)?")
+        res = self.system.backup_to(folder, passphrase, recordings, self._progress())
+        if res.ok:
+            t.line(f" Backup written: {res.out}")
+        else:
+            t.line(f" The backup failed: {res.out}")
+        return None
+
+    def _restore_from(self, folder: Path) -> object:
+        t = self.term
+        path = self._pick_file(folder, ".jnsbak")
+        if path is None:
+            return None
+        try:
+            info = self.system.backup_info(path)
+        except Exception as exc:
+            t.line(f" This file cannot be read as a backup: {exc}")
+            return None
+        t.line(f" Made {info.get('created')} on {info.get('hostname')}, firmware "
+               f"{info.get('firmware_version') or info.get('version') or '?'}"
+               f"{', with recordings' if info.get('includes_recordings') else ''}.")
+        t.line(" Restoring replaces this box's configuration, users and prompts.")
+        passphrase = t.secret(" Passphrase: ")
+        word = t.ask(" Type RESTORE in capitals to go on, anything else cancels: ")
+        if word.strip() != "RESTORE":
+            t.line(" Not RESTORE; nothing was changed.")
+            return None
+        with no_interrupts():
+            res = self.system.restore_from(path, passphrase, self._progress())
+        if not res.ok:
+            t.line(f" Not restored: {res.out}")
+            t.line(" Nothing was changed.")
+            return None
+        t.line(" Restored. The box restarts now to use it.")
+        return self._power(self.system.reboot(), "The box is rebooting now.")
 
     # -- 10 shell --
 

@@ -510,6 +510,89 @@ class System:
         os.sync()
         return self.reboot()
 
+    # -- firmware and backups (appliance.lifecycle; imported here, when asked) --
+
+    def firmware_status(self) -> dict:
+        from ..lifecycle import update
+        return update.status()
+
+    def install_firmware(self, source: str, progress) -> Result:
+        """Download (http/https) or take a bundle file, verify it and write the other slot;
+        the state file the panel polls is kept too.  The caller reboots."""
+        from ..lifecycle import update
+        report = update.Reporter()
+
+        def both(state, fraction, message, **extra):
+            report(state, fraction, message, **extra)
+            progress(state, fraction, message)
+        try:
+            if re.match(r"^https?://", source):
+                path = update.fetch(source, update.incoming_path(), both)
+            else:
+                path = Path(source)
+            manifest = update.install(path, progress=both)
+        except update.UpdateError as exc:
+            return Result(2, str(exc))
+        except OSError as exc:
+            return Result(1, f"{type(exc).__name__}: {exc}")
+        return Result(0, manifest["version"])
+
+    def usb_volumes(self) -> list[dict]:
+        """Partitions (or unpartitioned disks) on USB drives, for updates and backups.
+        Fake mode: JNS_USB_FAKE_DIR stands for a stick that is already mounted."""
+        fake = os.environ.get("JNS_USB_FAKE_DIR")
+        if fake and self.settings.fake_log is not None:
+            return [{"device": "usb-stick", "label": "FAKE-USB", "size": 0, "path": fake}]
+        found = []
+        for disk in sorted(Path("/sys/block").glob("sd*")):
+            if "/usb" not in str(disk.resolve()):
+                continue
+            parts = sorted(p for p in disk.iterdir() if (p / "partition").exists()) or [disk]
+            for part in parts:
+                dev = f"/dev/{part.name}"
+                label = self.command(["blkid", "-o", "value", "-s", "LABEL", dev], timeout=10).out
+                found.append({"device": dev, "label": label.strip(),
+                              "size": int((part / "size").read_text()) * 512})
+        return found
+
+    def usb_mount(self, volume: dict, write: bool = False) -> Path:
+        if volume.get("path"):
+            return Path(volume["path"])
+        mnt = Path("/run/jns/usb")
+        mnt.mkdir(parents=True, exist_ok=True)
+        res = self.command(["mount", "-o", "rw" if write else "ro", volume["device"], str(mnt)],
+                           timeout=60)
+        if not res.ok:
+            raise Unavailable(f"cannot mount {volume['device']}: {res.out.strip()}")
+        return mnt
+
+    def usb_unmount(self, volume: dict) -> None:
+        os.sync()
+        if not volume.get("path"):
+            self.command(["umount", "/run/jns/usb"], timeout=60)
+
+    def backup_to(self, folder: Path, passphrase: str, recordings: bool, progress) -> Result:
+        from ..lifecycle import backup
+        name = f"jns-backup-{self.hostname()}-{time.strftime('%Y%m%d-%H%M%S')}.jnsbak"
+        try:
+            backup.create_backup(folder / name, passphrase, data_dir=self.settings.data,
+                                 recordings=recordings, progress=progress)
+        except (backup.BackupError, OSError) as exc:
+            return Result(1, str(exc))
+        return Result(0, name)
+
+    def backup_info(self, path: Path) -> dict:
+        from ..lifecycle import backup
+        return backup.read_info(path)
+
+    def restore_from(self, path: Path, passphrase: str, progress) -> Result:
+        from ..lifecycle import backup
+        try:
+            backup.restore_backup(path, passphrase, data_dir=self.settings.data, progress=progress)
+        except (backup.BackupError, OSError) as exc:
+            return Result(1, str(exc))
+        return Result(0, "restored")
+
     def shell(self) -> int:
         """An interactive login shell on our terminal; returns its exit status."""
         shell = "/bin/bash" if os.path.exists("/bin/bash") else "/bin/sh"

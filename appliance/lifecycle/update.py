@@ -571,6 +571,10 @@ def start_install(bundle: str | os.PathLike, *, force: bool = False,
     cmd = [sys.executable, "-m", "appliance.lifecycle.update", "install", str(bundle), "--reboot"]
     if force:
         cmd.append("--force")
+    if Path("/run/systemd/system").exists() and shutil.which("systemd-run"):
+        # its own unit: a restart of the panel (whose cgroup it would share) cannot kill it
+        cmd = ["systemd-run", "--quiet", "--collect", f"--unit=jns-update-install-{int(time.time())}",
+               f"--setenv=JNS_DATA={data}", "--property=Nice=5", *cmd]
     log = open(update_dir(data) / "install.log", "ab")
     subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                      start_new_session=True, env={**os.environ, "JNS_DATA": str(data)})
