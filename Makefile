@@ -75,6 +75,8 @@ bench: deps venv rootfs image
 	$(PY) -m bench.reports
 	$(PY) -m bench.dialer
 	$(PY) -m bench.lists
+	$(PY) -m bench.backup
+	$(PY) -m bench.update
 
 clean:
 	rm -rf build/bench build/screens var $(VENV)

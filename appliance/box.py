@@ -49,6 +49,13 @@ def layout(db) -> render.Layout:
 def prepare() -> None:
     """Idempotent: runs every boot, creates only what is missing (so the first boot of a
     box, and the first boot after a factory reset, generate everything anew)."""
+    from .lifecycle import backup
+    try:   # a restore cut by a power failure between its two renames (not on ext4)
+        done = backup.cleanup_stale(DATA)
+        if done:
+            log.warning("backup: %s", done)
+    except Exception:
+        log.exception("cleaning up after an interrupted backup or restore failed")
     if FACTORY_RESET_FLAG.exists():
         log.warning("factory reset requested: erasing %s", DATA)
         shutil.rmtree(DATA, ignore_errors=True)

@@ -46,12 +46,19 @@ def main(argv: list[str] | None = None) -> int:
                             help="alarms: list, history, ack, rules, set-rule, notify, "
                                  "notify-set, notify-test, report (jns alerts -h)")
     alarms.add_argument("rest", nargs=argparse.REMAINDER)
+    backups = sub.add_parser("backup", add_help=False,
+                             help="encrypted backups: create, restore, info, run-scheduled, "
+                                  "status, configure, sftp-key (jns backup -h)")
+    backups.add_argument("rest", nargs=argparse.REMAINDER)
     sub.add_parser("update", add_help=False,
                    help="firmware: status, check FILE, install FILE, install-url URL (jns update -h)")
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["alerts"]:          # its own parser, so `jns alerts -h` helps
         from .watchdog import cli as alerts_cli
         return alerts_cli.main(argv[1:], store.open_db(box.DB_PATH))
+    if argv[:1] == ["backup"]:          # its own parser too (appliance.lifecycle.backup)
+        from .lifecycle import backup
+        return backup.main(argv[1:])
     if argv[:1] == ["update"]:
         from .lifecycle import update
         return update.main(argv[1:])

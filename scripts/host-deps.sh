@@ -4,6 +4,8 @@
 set -euo pipefail
 pkgs=(mmdebstrap uidmap arch-test debian-archive-keyring sip-tester sox util-linux
       python3 python3-venv chromium iputils-ping openssl openssh-client
+      # the SFTP backup target is tested against a real sshd on loopback
+      openssh-server
       # IVR prompts and hold music: mp3 uploads and speech synthesis (appliance/telephony/sounds.py)
       libsox-fmt-mp3 espeak-ng
       # the disk image and booting it

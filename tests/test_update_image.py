@@ -13,27 +13,23 @@ deliberately broken panel written into its file system).  Needs `make image`.
 """
 from __future__ import annotations
 
-import http.cookiejar
 import http.server
 import io
 import json
 import os
 import re
 import shutil
-import ssl
 import subprocess
-import sys
 import tarfile
 import threading
 import time
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from appliance.lifecycle import update
 from appliance.vm import VM
+from tests.boxpanel import Panel as BoxPanel
 
 pytestmark = pytest.mark.image
 
@@ -71,7 +67,7 @@ def bundles(tmp_path_factory):
     # v2: exactly what a firmware builder runs
     subprocess.run(["scripts/build-bundle.sh"], cwd=ROOT, check=True,
                    env={**os.environ, "JNS_BUNDLE_VERSION": v2})
-    b2 = work / f"v2.jnsupd"
+    b2 = work / "v2.jnsupd"
     shutil.move(ROOT / "images" / f"jns-pbx-x86_64-{v2}.jnsupd", b2)
     # v3: a release whose panel does not start (a broken build that passed no test)
     raw3 = work / "rootfs-v3.img"
@@ -106,59 +102,16 @@ def bundles(tmp_path_factory):
     return {"v1": v1, "v2": v2, "v3": v3, "b2": b2, "b3": b3, "bad": bad, "dir": work}
 
 
-class Panel:
-    """The admin in the panel, over HTTPS on the forwarded port (the box's own certificate)."""
-
-    def __init__(self, url: str):
-        self.url = url
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPSHandler(context=ctx),
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-
-    def get(self, path: str) -> tuple[int, str]:
-        try:
-            with self.opener.open(self.url + path, timeout=60) as r:
-                return r.status, r.read().decode()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode()
-
-    def csrf(self, path: str) -> str:
-        status, html = self.get(path)
-        return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-    def post(self, path: str, fields: dict, token_from: str) -> tuple[int, str]:
-        fields = {"csrf_token": self.csrf(token_from), **fields}
-        req = urllib.request.Request(self.url + path, data=urllib.parse.urlencode(fields).encode(),
-                                     method="POST")
-        try:
-            with self.opener.open(req, timeout=120) as r:
-                return r.status, r.read().decode()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode()
+class Panel(BoxPanel):
+    """The admin on the System page: upload a bundle, start its install, read the status."""
 
     def setup_or_login(self) -> None:
-        status, html = self.get("/")
-        if "password2" in html:
-            self.post("/setup", {"username": "admin", "password": ADMIN_PW,
-                                 "password2": ADMIN_PW}, "/setup")
-        else:
-            self.post("/login", {"username": "admin", "password": ADMIN_PW, "next": "/"}, "/login")
-        status, html = self.get("/admin/system/")
-        assert status == 200 and "update" in html.lower(), html[:500]
+        super().setup_or_login("admin", ADMIN_PW)
+        assert self.logged_in_as_admin()
 
     def upload_and_install(self, bundle: Path) -> dict:
-        token = self.csrf("/admin/system/")
-        with open(bundle, "rb") as fh:
-            req = urllib.request.Request(
-                self.url + "/admin/system/update/upload", data=fh, method="PUT",
-                headers={"Content-Type": "application/octet-stream", "X-CSRF-Token": token,
-                         "Content-Length": str(bundle.stat().st_size)})
-            with self.opener.open(req, timeout=1800) as r:
-                assert json.loads(r.read())["size"] == bundle.stat().st_size
-        status, body = self.post("/admin/system/update/install", {}, "/admin/system/")
+        self.put_file("/admin/system/update/upload", bundle)
+        status, body, _ = self.post("/admin/system/update/install", {}, "/admin/system/")
         assert status == 200, body
         return json.loads(body)
 
@@ -182,6 +135,8 @@ def served(bundles):
 def box(tmp_path_factory, bundles):
     vm = VM(IMAGE, tmp_path_factory.mktemp("vm"), firmware="uefi", disk_size="8G").start()
     vm.console_login(CONSOLE_PW, timeout=BOOT_TIMEOUT)
+    # UEFI (OVMF) boots the image (the BIOS boot is test_image.py's)
+    assert "Web panel: https://" in vm.serial_log.read_text(errors="replace")
     vm.wait_panel(timeout=BOOT_TIMEOUT)
     vm.panel = Panel(vm.panel_url)
     vm.panel.setup_or_login()
@@ -248,7 +203,8 @@ def test_update_from_the_panel_boots_on_trial_and_is_kept(box, bundles):
     box.panel = Panel(box.panel_url)
     box.panel.setup_or_login()
     assert box.panel.update_status()["version"] == bundles["v2"]
-    _record("update_s", healthy - started, upload_s=uploaded - started)
+    _record("update_s", healthy - started, upload_s=uploaded - started,
+            bundle_mib=bundles["b2"].stat().st_size / 2**20)
 
 
 def test_a_version_failing_its_health_gate_returns_to_the_previous_one(box, bundles, served):

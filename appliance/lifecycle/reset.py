@@ -18,10 +18,10 @@ def flag_path() -> Path:
                                    / "factory-reset")))
 
 
-def request_factory_reset(reason: str) -> Path:
+def request_factory_reset(reason: str, reboot_after_s: float = 2.0) -> Path:
     flag = flag_path()
     text = f"{time.strftime('%Y-%m-%d %H:%M:%S %z')} {' '.join(reason.split())[:200]}\n"
     atomic_write(flag, text.encode(), 0o600)
     os.sync()
-    reboot()
+    reboot(reboot_after_s)     # a moment later, so the panel's answer reaches the browser
     return flag

@@ -273,7 +273,10 @@ def status(data: Path | None = None) -> dict:
               "state": state.get("state", "idle"), "progress": state.get("progress", 0.0),
               "message": state.get("message", ""), "target_version": state.get("version"),
               "history": _load(d / "history.json", []), "rolled_back": None}
-    if state.get("state") in ("verifying", "writing") and not _install_running(data):
+    just_started = (state.get("message") == "starting"
+                    and time.time() - float(state.get("started_at") or 0) < 60)
+    if state.get("state") in ("verifying", "writing") and not _install_running(data) \
+            and not just_started:
         result["state"] = "failed"
         result["message"] = "the install stopped (the box restarted or lost power); nothing was changed"
     for item in result["history"][:1]:
@@ -567,7 +570,7 @@ def start_install(bundle: str | os.PathLike, *, force: bool = False,
     if _install_running(data):
         raise UpdateError("another update is being installed")
     update_dir(data).mkdir(parents=True, exist_ok=True)
-    Reporter(data)("verifying", 0.0, "starting", version=None)
+    Reporter(data)("verifying", 0.0, "starting", version=None, started_at=time.time())
     cmd = [sys.executable, "-m", "appliance.lifecycle.update", "install", str(bundle), "--reboot"]
     if force:
         cmd.append("--force")
@@ -581,11 +584,29 @@ def start_install(bundle: str | os.PathLike, *, force: bool = False,
     log.close()
 
 
-def reboot() -> None:
+def on_box() -> bool:
+    """A booted box: systemd is PID 1 and the firmware's release file exists.  Never a
+    developer's machine (make run-host runs the same code as root) or a test."""
     if os.environ.get("JNS_NO_REBOOT"):
-        print("JNS_NO_REBOOT set: not rebooting", flush=True)
-        return
-    subprocess.run(["systemctl", "reboot"], check=False)
+        return False
+    try:
+        pid1 = Path("/proc/1/comm").read_text().strip()
+    except OSError:
+        return False
+    return pid1 == "systemd" and Path(os.environ.get("JNS_RELEASE_FILE", "/etc/jns-release")).is_file()
+
+
+def reboot(delay_s: float = 0.0) -> bool:
+    """`systemctl reboot` on a box (after `delay_s`, in a thread, so an answer can still
+    reach the browser); elsewhere only says it would."""
+    if not on_box():
+        print("not rebooting (JNS_NO_REBOOT, or not a booted box)", flush=True)
+        return False
+    if delay_s:
+        threading.Timer(delay_s, subprocess.run, (["systemctl", "reboot"],), {"check": False}).start()
+    else:
+        subprocess.run(["systemctl", "reboot"], check=False)
+    return True
 
 
 def fetch(url: str, dest: Path, progress: Progress | None = None) -> Path:

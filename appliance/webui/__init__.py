@@ -31,6 +31,7 @@ from . import queue_alarms
 from . import livefeed, operator, pauses
 from . import reports
 from . import campaign_desk, campaign_lists, campaigns
+from . import system
 from .forms import UPLOAD_MAX_BYTES
 from .i18n import current_lang, gettext
 
@@ -81,6 +82,7 @@ def create_app(db_path: str, status_provider: Callable[[], dict] | None = None,
     app.register_blueprint(campaign_lists.bp)   # /campaigns/lists/, /campaigns/dnc/: CMP-1
     app.register_blueprint(campaign_desk.bp)   # campaign calls on the desk, dispositions, callbacks
     app.register_blueprint(campaigns.bp)   # /campaigns/: campaigns, live progress, reports
+    app.register_blueprint(system.bp)   # /admin/system/: firmware update, backup, factory reset
     app.jinja_env.globals.update(_=gettext, current_lang=current_lang,
                                  admin_pages=admin.PAGES, admin_areas=admin.AREAS)
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True

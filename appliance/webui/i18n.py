@@ -181,6 +181,9 @@ CATALOG.update(DESK)
 from .i18n_campaigns import CAMPAIGNS, CAMPAIGNS_ENGLISH  # noqa: E402 - campaigns, report
 CATALOG.update(CAMPAIGNS)
 ENGLISH.update(CAMPAIGNS_ENGLISH)
+from .i18n_system import SYSTEM, SYSTEM_ENGLISH  # noqa: E402 - the System page
+CATALOG.update(SYSTEM)
+ENGLISH.update(SYSTEM_ENGLISH)
 
 
 def current_lang() -> str:
