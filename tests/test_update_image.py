@@ -5,11 +5,12 @@ One box, in order:
   1. a bundle with a bad signature, uploaded in the panel: refused, nothing written;
   2. v2 uploaded in the panel: the box restarts on slot B on trial, the health gate passes,
      the box stays on v2 with its configuration (the admin still logs in);
-  3. a v3 whose panel cannot start, installed from a URL on the console: it boots on trial,
-     fails its health gate, and the box returns to v2 by itself and says why;
+  3. a v3 that migrates the database and whose panel fails, installed from a URL on the
+     console: it boots on trial, fails its health gate, and the box returns to v2 by itself,
+     on v2's own database snapshot, and says why;
   4. power cut (qemu killed) while a bundle is being written: the box boots v2 again.
 The bundles are built here from the image's own slot (`make bundle` for v2; v3 has a
-deliberately broken panel written into its file system).  Needs `make image`.
+schema step and a broken panel written into its file system).  Needs `make image`.
 """
 from __future__ import annotations
 
@@ -40,7 +41,8 @@ KEY = Path(os.environ.get("JNS_SIGNING_KEY", "/var/cache/jns-pbx/keys/update-sig
 BOOT_TIMEOUT = 900
 CONSOLE_PW = "console-pass-123"
 ADMIN_PW = "panel-admin-pass-123"
-WSGI = "/usr/lib/python3/dist-packages/appliance/webui/wsgi.py"
+DB_PY = "/usr/lib/python3/dist-packages/appliance/store/db.py"
+WEB_UNIT = "/etc/systemd/system/jns-web.service"
 
 
 def debugfs(image: Path, *commands: str) -> str:
@@ -69,15 +71,24 @@ def bundles(tmp_path_factory):
                    env={**os.environ, "JNS_BUNDLE_VERSION": v2})
     b2 = work / "v2.jnsupd"
     shutil.move(ROOT / "images" / f"jns-pbx-x86_64-{v2}.jnsupd", b2)
-    # v3: a release whose panel does not start (a broken build that passed no test)
+    # v3: a release that migrates the database one step further (schema N+1) and whose
+    # panel fails at once (a broken build that passed no test)
     raw3 = work / "rootfs-v3.img"
     subprocess.run(["cp", "--sparse=always", str(SLOT_IMAGE), str(raw3)], check=True)
     (work / "release").write_text(f"JNS_VERSION={v3}\nJNS_BOARD=x86_64-pc\nJNS_BUILD=broken\n")
-    (work / "wsgi.py").write_text("raise SystemExit('this build of the panel is broken')\n")
+    db_py = subprocess.run(["debugfs", "-R", f"cat {DB_PY}", str(SLOT_IMAGE)], capture_output=True,
+                           text=True, check=True).stdout
+    (work / "db.py").write_text(db_py + '\nMIGRATIONS.append("CREATE TABLE jns_v3_probe (x INTEGER);")'
+                                '\nSCHEMA_VERSION = len(MIGRATIONS)\n')
+    (work / "jns-web.service").write_text(
+        "[Unit]\nDescription=JNS: web panel (broken on purpose)\n[Service]\nType=simple\n"
+        "ExecStart=/bin/false\n[Install]\nWantedBy=multi-user.target\n")
     debugfs(raw3, "rm /etc/jns-release", f"write {work / 'release'} /etc/jns-release",
-            f"rm {WSGI}", f"write {work / 'wsgi.py'} {WSGI}",
-            "rm /usr/lib/python3/dist-packages/appliance/webui/__pycache__/wsgi.cpython-314.pyc")
-    assert "broken" in debugfs(raw3, f"cat {WSGI}")
+            f"rm {DB_PY}", f"write {work / 'db.py'} {DB_PY}",
+            "rm /usr/lib/python3/dist-packages/appliance/store/__pycache__/db.cpython-314.pyc",
+            f"rm {WEB_UNIT}", f"write {work / 'jns-web.service'} {WEB_UNIT}")
+    assert "jns_v3_probe" in debugfs(raw3, f"cat {DB_PY}")
+    assert "/bin/false" in debugfs(raw3, f"cat {WEB_UNIT}")
     b3 = work / "v3.jnsupd"
     update.build_bundle(raw3, b3, version=v3, key=KEY)
     raw3.unlink()
@@ -181,8 +192,12 @@ def test_bad_signature_is_refused_and_nothing_is_written(box, bundles):
     env = grubenv(box)
     assert env["jns_slot"] == "A" and not env.get("jns_try"), env
     # slot B was never touched: still no file system on it
-    out = box.run("blkid -p /dev/disk/by-partlabel/rootB; echo BLKID=$?", check=False)
-    assert "BLKID=2" in out, out
+    out = box.run('echo "FS""TYPE=[$(blkid -p -o value -s TYPE /dev/disk/by-partlabel/rootB)]"',
+                  check=False)
+    assert "FSTYPE=[]" in out, out
+    # the hardware watchdog that resets a hung trial is qemu's i6300esb, kept running by systemd
+    out = box.run("cat /sys/class/watchdog/watchdog0/identity /sys/class/watchdog/watchdog0/state")
+    assert "i6300ESB" in out and "active" in out, out
 
 
 def test_update_from_the_panel_boots_on_trial_and_is_kept(box, bundles):
@@ -222,6 +237,11 @@ def test_a_version_failing_its_health_gate_returns_to_the_previous_one(box, bund
     assert st["version"] == bundles["v2"] and st["slot"] == "B", st
     assert st["rolled_back"]["version"] == bundles["v3"], st
     assert "jns-web" in st["rolled_back"]["reason"], st
+    # v3 had migrated the database; v2 runs on its own snapshot again (v3's file kept aside)
+    out = box.run("echo T''TABLES=$(sqlite3 /data/jns/jns.db .tables | tr -s ' \\n' ' '); "
+                  "ls -d /data/jns/update/snapshots/newer-schema-*")
+    tables = re.search(r"TABLES=([^\n]*)", out).group(1)
+    assert "settings" in tables and "jns_v3_probe" not in tables, out
     assert "went back" in st["message"]
     env = grubenv(box)
     assert env["jns_slot"] == "B" and not env.get("jns_try") and not env.get("jns_rolled_back")
