@@ -238,7 +238,7 @@ def test_a_version_failing_its_health_gate_returns_to_the_previous_one(box, bund
     assert st["rolled_back"]["version"] == bundles["v3"], st
     assert "jns-web" in st["rolled_back"]["reason"], st
     # v3 had migrated the database; v2 runs on its own snapshot again (v3's file kept aside)
-    out = box.run("echo TAB""LES=$(sqlite3 /data/jns/jns.db .tables | tr -s ' \\n' ' '); "
+    out = box.run("printf 'TAB%sLES=%s\\n' '' \"$(sqlite3 /data/jns/jns.db .tables | tr -s ' \\n' ' ')\"; "
                   "ls -d /data/jns/update/snapshots/newer-schema-*")
     tables = re.search(r"TABLES=([^\n]*)", out).group(1)
     assert "settings" in tables and "jns_v3_probe" not in tables, out
