@@ -50,7 +50,10 @@ def asterisk_has_no_complaints(box):
     """Whatever calld asks Asterisk (event mask, status lists, variables), Asterisk must
     not log problems about it."""
     yield
-    bad = [line for line in box.log_text().splitlines() if " WARNING[" in line or " ERROR[" in line]
+    # one test restarts Asterisk on purpose: an action that reaches it while it stops is
+    # refused with "Asterisk is shutting down" - expected then, not a complaint about calld
+    bad = [line for line in box.log_text().splitlines()
+           if (" WARNING[" in line or " ERROR[" in line) and "Asterisk is shutting down" not in line]
     assert not bad, "Asterisk logged problems:\n" + "\n".join(bad[-20:])
 
 

@@ -88,10 +88,6 @@ import zlib
 from pathlib import Path
 from typing import Callable, Iterator
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-
 from ..atomic import fsync_dir
 
 log = logging.getLogger("jns.backup")
@@ -256,7 +252,16 @@ def _cleanup(data: Path) -> str | None:
 
 # -- the encrypted stream --------------------------------------------------------------------
 
+# `cryptography` is imported when a backup is made or read, not when the panel or the
+# console imports this module (the panel must start even where the package is missing).
+
+def _aesgcm(key: bytes):
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    return AESGCM(key)
+
+
 def _derive(passphrase: str, salt: bytes, kdf: dict) -> bytes:
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
     return Scrypt(salt=salt, length=32, n=kdf["n"], r=kdf["r"], p=kdf["p"]).derive(
         passphrase.encode("utf-8"))
 
@@ -271,7 +276,7 @@ class _EncryptWriter:
     """File-like sink for tarfile: cut into chunks, seal each, write."""
 
     def __init__(self, fh, key: bytes, prefix: bytes, aad: bytes, chunk: int = CHUNK):
-        self._fh, self._aes, self._prefix, self._aad = fh, AESGCM(key), prefix, aad
+        self._fh, self._aes, self._prefix, self._aad = fh, _aesgcm(key), prefix, aad
         self._chunk = chunk
         self._buf = bytearray()
         self._index = 0
@@ -312,7 +317,7 @@ class _DecryptReader:
     reads to the flagged last chunk, so a cut-off file is an error, never a short restore."""
 
     def __init__(self, fh, key: bytes, prefix: bytes, aad: bytes, chunk: int):
-        self._fh, self._aes, self._prefix, self._aad = fh, AESGCM(key), prefix, aad
+        self._fh, self._aes, self._prefix, self._aad = fh, _aesgcm(key), prefix, aad
         self._chunk = chunk
         self._out = b""
         self._pos = 0
@@ -322,6 +327,7 @@ class _DecryptReader:
         self.consumed = 0                   # encrypted bytes read (for progress)
 
     def _next_chunk(self) -> bytes | None:
+        from cryptography.exceptions import InvalidTag
         if self._ended:
             return None
         size = self._chunk + TAG
