@@ -241,3 +241,35 @@ def csrf_token(client, path: str = "/") -> str:
 
 def use_english(client) -> None:
     client.post("/lang", data={"csrf_token": csrf_token(client), "lang": "en"})
+
+
+@pytest.fixture
+def firmware_box(tmp_path, monkeypatch):
+    """A box in files for the update code: release 1.0.100 in slot A, a trusted signing key,
+    slot B and GRUB's environment block as files, JNS_DATA, and no reboots."""
+    import subprocess
+    from appliance.lifecycle import update
+    priv, pub = update.keygen(tmp_path / "keys")
+    trusted = tmp_path / "trusted"
+    trusted.mkdir()
+    (trusted / "update-signing.pub.pem").write_bytes(pub.read_bytes())
+    release = tmp_path / "jns-release"
+    release.write_text("JNS_VERSION=1.0.100\nJNS_BOARD=x86_64-pc\nJNS_BUILD=test\n")
+    cmdline = tmp_path / "cmdline"
+    cmdline.write_text("ro jns.slot=A quiet\n")
+    grubenv = tmp_path / "grubenv"
+    subprocess.run(["grub-editenv", str(grubenv), "create"], check=True)
+    subprocess.run(["grub-editenv", str(grubenv), "set", "jns_slot=A"], check=True)
+    data = tmp_path / "data" / "jns"
+    data.mkdir(parents=True)
+    slot_b = tmp_path / "slotB"
+    slot_b.write_bytes(b"old firmware" * 1000)
+    env = {"JNS_RELEASE_FILE": str(release), "JNS_UPDATE_KEYS": str(trusted),
+           "JNS_CMDLINE": str(cmdline), "JNS_GRUBENV": str(grubenv), "JNS_DATA": str(data),
+           "JNS_SLOT_A": str(tmp_path / "slotA"), "JNS_SLOT_B": str(slot_b),
+           "JNS_FACTORY_RESET_FLAG": str(tmp_path / "data" / "factory-reset"),
+           "JNS_NO_REBOOT": "1"}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    return {"tmp": tmp_path, "key": priv, "data": data, "slot_b": slot_b, "env": env,
+            "grubenv": grubenv, "release": release, "flag": Path(env["JNS_FACTORY_RESET_FLAG"])}

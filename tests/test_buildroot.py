@@ -211,7 +211,7 @@ def test_esp_holds_the_shared_menu_with_this_disks_uuids_and_grubs_own_env_block
     assert len(grubenv) == 1024
     editenv = shutil.which("grub-editenv")
     if editenv is None:
-        pytest.skip("grub-editenv is not installed (make deps installs GRUB)")
+        pytest.fail("grub-editenv is not installed (make deps installs GRUB)")
     listed = subprocess.run([editenv, str(out / "boot/grub/grubenv"), "list"],
                             capture_output=True, text=True, check=True).stdout
     assert listed == "jns_slot=A\n"
@@ -237,7 +237,7 @@ def test_esp_staging_refuses_a_layout_without_slot_b_uuid(tmp_path):
 
 def test_bios_boot_code_is_what_mkdisk_writes(tmp_path):
     if not BOOT_IMG.is_file():
-        pytest.skip(f"{BOOT_IMG} missing (make deps installs GRUB)")
+        pytest.fail(f"{BOOT_IMG} missing (make deps installs GRUB)")
     core = tmp_path / "core.img"
     core.write_bytes(bytes((i * 7 + 3) % 251 for i in range(5 * 512 + 300)))
     out_boot, out_core = tmp_path / "mbr.bin", tmp_path / "core-patched.img"

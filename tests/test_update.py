@@ -27,37 +27,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture()
-def box(tmp_path, monkeypatch):
-    """A box in files: release file, trusted key, slots, grubenv, cmdline, data dir."""
-    keys = tmp_path / "keys"
-    priv, pub = update.keygen(keys)
-    trusted = tmp_path / "trusted"
-    trusted.mkdir()
-    (trusted / "update-signing.pub.pem").write_bytes(pub.read_bytes())
-    release = tmp_path / "jns-release"
-    release.write_text("JNS_VERSION=1.0.100\nJNS_BOARD=x86_64-pc\nJNS_BUILD=test\n")
-    cmdline = tmp_path / "cmdline"
-    cmdline.write_text("ro jns.slot=A quiet\n")
-    grubenv = tmp_path / "grubenv"
-    subprocess.run(["grub-editenv", str(grubenv), "create"], check=True)
-    subprocess.run(["grub-editenv", str(grubenv), "set", "jns_slot=A"], check=True)
-    data = tmp_path / "data" / "jns"
-    data.mkdir(parents=True)
+def box(firmware_box):
+    """conftest.firmware_box, with /var layers per slot (B's left by an older firmware)
+    and a database holding a marker."""
+    overlay = firmware_box["data"].parent / "overlay"
     for s in ("A", "B"):
-        (tmp_path / "data" / "overlay" / s / "var" / "upper").mkdir(parents=True)
-    (tmp_path / "data" / "overlay" / "B" / "var" / "upper" / "stale-from-old-firmware").write_text("x")
-    slot_b = tmp_path / "slotB"
-    slot_b.write_bytes(b"old firmware" * 1000)
-    env = {"JNS_RELEASE_FILE": str(release), "JNS_UPDATE_KEYS": str(trusted),
-           "JNS_CMDLINE": str(cmdline), "JNS_GRUBENV": str(grubenv), "JNS_DATA": str(data),
-           "JNS_SLOT_A": str(tmp_path / "slotA"), "JNS_SLOT_B": str(slot_b), "JNS_NO_REBOOT": "1"}
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    db = store.open_db(data / "jns.db")
+        (overlay / s / "var" / "upper").mkdir(parents=True)
+    (overlay / "B" / "var" / "upper" / "stale-from-old-firmware").write_text("x")
+    db = store.open_db(firmware_box["data"] / "jns.db")
     store.set_setting(db, "marker", "before the update")
     db.conn.close()
-    return {"tmp": tmp_path, "key": priv, "grubenv": grubenv, "data": data, "slot_b": slot_b,
-            "env": env, "release": release}
+    return firmware_box
 
 
 def slot_image(tmp_path: Path, version: str, size_mib: int = 24) -> Path:

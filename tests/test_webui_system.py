@@ -37,32 +37,9 @@ PW = "correct horse battery"          # tests.test_webui.ADMIN_PW: the admin fix
 
 
 @pytest.fixture
-def box(tmp_path, monkeypatch):
-    """The box in files; the panel's database is $JNS_DATA/jns.db."""
-    priv, pub = update.keygen(tmp_path / "keys")
-    trusted = tmp_path / "trusted"
-    trusted.mkdir()
-    (trusted / "update-signing.pub.pem").write_bytes(pub.read_bytes())
-    release = tmp_path / "jns-release"
-    release.write_text("JNS_VERSION=1.0.100\nJNS_BOARD=x86_64-pc\nJNS_BUILD=test\n")
-    cmdline = tmp_path / "cmdline"
-    cmdline.write_text("ro jns.slot=A quiet\n")
-    grubenv = tmp_path / "grubenv"
-    subprocess.run(["grub-editenv", str(grubenv), "create"], check=True)
-    subprocess.run(["grub-editenv", str(grubenv), "set", "jns_slot=A"], check=True)
-    data = tmp_path / "data" / "jns"
-    data.mkdir(parents=True)
-    slot_b = tmp_path / "slotB"
-    slot_b.write_bytes(b"old firmware" * 1000)
-    env = {"JNS_RELEASE_FILE": str(release), "JNS_UPDATE_KEYS": str(trusted),
-           "JNS_CMDLINE": str(cmdline), "JNS_GRUBENV": str(grubenv), "JNS_DATA": str(data),
-           "JNS_SLOT_A": str(tmp_path / "slotA"), "JNS_SLOT_B": str(slot_b),
-           "JNS_FACTORY_RESET_FLAG": str(tmp_path / "data" / "factory-reset"),
-           "JNS_NO_REBOOT": "1"}
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    return {"tmp": tmp_path, "key": priv, "data": data, "slot_b": slot_b, "env": env,
-            "grubenv": grubenv, "flag": Path(env["JNS_FACTORY_RESET_FLAG"])}
+def box(firmware_box):
+    """The box in files (conftest.firmware_box); the panel's database is $JNS_DATA/jns.db."""
+    return firmware_box
 
 
 @pytest.fixture
