@@ -36,28 +36,30 @@ SCREENSHOT = ROOT / "build" / "screens" / "dashboard.png"
 PASSWORD = "browser-test-password"
 
 @contextlib.contextmanager
-def running_panel(env: dict, log_path: Path):
-    """The real panel (gunicorn, appliance.webui.wsgi) on a free 127.0.0.1 port; yields its
-    base URL once it serves its stylesheet, stops it afterwards."""
-    port = free_port()
-    log = open(log_path, "w+")
+def gunicorn_panel(env: dict, log_path: Path, port: int | None = None):
+    """The real panel (gunicorn, appliance.webui.wsgi) on 127.0.0.1:`port` (a free one if
+    None); yields the process (its base URL in `.url`) once it serves its stylesheet, and
+    stops it afterwards.  The log is appended to, so a panel restarted on the same port
+    keeps one log."""
+    port = port or free_port()
+    log = open(log_path, "a+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
          "--threads", "4", "--chdir", str(ROOT), "appliance.webui.wsgi:app"],
         env={**os.environ, **env, "PYTHONPATH": str(ROOT)}, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    proc.url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 20
         while True:
             try:
-                urllib.request.urlopen(url + "/static/panel.css", timeout=2).close()
+                urllib.request.urlopen(proc.url + "/static/panel.css", timeout=2).close()
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     log.seek(0)
                     pytest.fail(f"gunicorn did not start (exit {proc.poll()}):\n{log.read()}")
                 time.sleep(0.2)
-        yield url
+        yield proc
     finally:
         proc.terminate()
         try:
@@ -66,6 +68,13 @@ def running_panel(env: dict, log_path: Path):
             proc.kill()
             proc.wait()
         log.close()
+
+
+@contextlib.contextmanager
+def running_panel(env: dict, log_path: Path):
+    """The real panel on a free port; yields its base URL."""
+    with gunicorn_panel(env, log_path) as proc:
+        yield proc.url
 
 
 @pytest.fixture

@@ -15,10 +15,7 @@ import fcntl
 import json
 import os
 import re
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -30,7 +27,7 @@ from appliance.store.db import get_setting, open_db, set_setting
 from appliance.webui import create_app, system
 from appliance.webui.i18n import CATALOG
 from tests.conftest import client_for, csrf_token, page_text, use_english
-from tests.test_webui_browser import page  # noqa: F401 (fixture: headless Chromium)
+from tests.test_webui_browser import gunicorn_panel, page  # noqa: F401 (page: headless Chromium)
 
 ROOT = Path(__file__).resolve().parents[1]
 PW = "correct horse battery"          # tests.test_webui.ADMIN_PW: the admin fixture's password
@@ -509,36 +506,10 @@ def test_every_refusal_of_update_py_reads_in_polish():
 
 # -- in a real browser ------------------------------------------------------------------------
 
-@contextlib.contextmanager
 def gunicorn(port: int, log_path: Path):
-    """The real panel (as tests.test_webui_browser.running_panel runs it) on a given port,
-    so it can be stopped and started again there, as the box restarts."""
-    log = open(log_path, "a+")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-         "--threads", "4", "--chdir", str(ROOT), "appliance.webui.wsgi:app"],
-        env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/static/panel.css",
-                                       timeout=2).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    pytest.fail(f"gunicorn did not start (exit {proc.poll()}):\n{log.read()}")
-                time.sleep(0.2)
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    """The real panel on a given port, so it can be stopped and started again there, as the
+    box restarts."""
+    return gunicorn_panel({}, log_path, port=port)
 
 
 @pytest.mark.browser
