@@ -573,7 +573,7 @@ class System:
 
     def backup_to(self, folder: Path, passphrase: str, recordings: bool, progress) -> Result:
         from ..lifecycle import backup
-        name = f"jns-backup-{self.hostname()}-{time.strftime('%Y%m%d-%H%M%S')}.jnsbak"
+        name = backup.backup_filename(self.hostname(), time.time())
         try:
             backup.create_backup(folder / name, passphrase, data_dir=self.settings.data,
                                  recordings=recordings, progress=progress)

@@ -405,8 +405,8 @@ def _job(job_id: str) -> Job:
 
 
 def _backup_name() -> str:
-    """The name scheduled backups have too (backup.NAME_RE)."""
-    return f"jns-backup-{backup.hostname()}-{time.strftime('%Y%m%d-%H%M%S')}.jnsbak"
+    """The name scheduled backups have too."""
+    return backup.backup_filename(backup.hostname(), time.time())
 
 
 @bp.route("/backup", methods=["POST"])
