@@ -847,6 +847,235 @@ MIGRATION_6_CAMPAIGNS = """
 """
 MIGRATIONS.append(MIGRATION_6_CAMPAIGNS)
 
+# 7: the CRM (issue 10): contacts (people and companies) with their numbers, e-mails, tags
+# and custom fields, an owner agent; notes (from the admin's templates, with the call's
+# recording), tasks, a group calendar, e-mail and SMS, projects with time, files; the calls
+# matched to contacts (by the number's last nine digits: '+48 600 100 200', '600100200' and
+# '0048600100200' are one number); API and calendar-feed tokens.  Unreleased while issue 10
+# is open.
+MIGRATION_7_CRM = """
+    ALTER TABLE users ADD COLUMN email TEXT NOT NULL DEFAULT '';
+    -- a salesperson: others book meetings into this user's calendar (CRM-7)
+    ALTER TABLE users ADD COLUMN bookable INTEGER NOT NULL DEFAULT 0 CHECK (bookable IN (0, 1));
+    -- the admin's custom contact fields, in order (values live in crm_contacts.fields)
+    CREATE TABLE crm_fields (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(name) BETWEEN 1 AND 40),
+        kind TEXT NOT NULL DEFAULT 'text' CHECK (kind IN ('text', 'number', 'date', 'choice')),
+        choices TEXT NOT NULL DEFAULT '',       -- for 'choice': one per line
+        position INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE crm_contacts (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL DEFAULT 'person' CHECK (kind IN ('person', 'company')),
+        name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+        company_id INTEGER REFERENCES crm_contacts(id) ON DELETE SET NULL,  -- a person's company
+        job_title TEXT NOT NULL DEFAULT '',
+        owner_id INTEGER REFERENCES users(id) ON DELETE SET NULL,          -- owner agent (CRM-6)
+        fields TEXT NOT NULL DEFAULT '{}',      -- JSON: custom field name -> value
+        address TEXT NOT NULL DEFAULT '',
+        about TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT 'manual',  -- manual | import | campaign | api
+        created_at REAL NOT NULL,
+        created_by TEXT NOT NULL DEFAULT '',
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX crm_contacts_name ON crm_contacts(name COLLATE NOCASE);
+    CREATE INDEX crm_contacts_company ON crm_contacts(company_id);
+    CREATE INDEX crm_contacts_owner ON crm_contacts(owner_id);
+    CREATE TABLE crm_phones (
+        id INTEGER PRIMARY KEY,
+        contact_id INTEGER NOT NULL REFERENCES crm_contacts(id) ON DELETE CASCADE,
+        label TEXT NOT NULL DEFAULT '',         -- mobile | work | home | fax | other
+        number TEXT NOT NULL,                   -- E.164 when it could be normalised, else as typed
+        match_key TEXT NOT NULL,                -- the last nine digits (all, when fewer)
+        UNIQUE (contact_id, number)
+    );
+    CREATE INDEX crm_phones_key ON crm_phones(match_key);
+    CREATE TABLE crm_emails (
+        id INTEGER PRIMARY KEY,
+        contact_id INTEGER NOT NULL REFERENCES crm_contacts(id) ON DELETE CASCADE,
+        label TEXT NOT NULL DEFAULT '',
+        address TEXT NOT NULL COLLATE NOCASE,
+        UNIQUE (contact_id, address)
+    );
+    CREATE INDEX crm_emails_address ON crm_emails(address);
+    CREATE TABLE crm_tags (
+        contact_id INTEGER NOT NULL REFERENCES crm_contacts(id) ON DELETE CASCADE,
+        tag TEXT NOT NULL COLLATE NOCASE CHECK (length(tag) BETWEEN 1 AND 40),
+        PRIMARY KEY (contact_id, tag)
+    );
+    CREATE INDEX crm_tags_tag ON crm_tags(tag);
+    CREATE TABLE crm_projects (
+        id INTEGER PRIMARY KEY,
+        contact_id INTEGER NOT NULL REFERENCES crm_contacts(id) ON DELETE CASCADE,
+        name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 120),
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done')),
+        started_at REAL NOT NULL,               -- calls from here on count as the project's time
+        ended_at REAL,
+        created_at REAL NOT NULL,
+        created_by TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX crm_projects_contact ON crm_projects(contact_id);
+    CREATE TABLE crm_time_entries (
+        id INTEGER PRIMARY KEY,
+        project_id INTEGER NOT NULL REFERENCES crm_projects(id) ON DELETE CASCADE,
+        user TEXT NOT NULL,
+        day TEXT NOT NULL CHECK (day GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+        minutes INTEGER NOT NULL CHECK (minutes BETWEEN 1 AND 1440),
+        note TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX crm_time_project ON crm_time_entries(project_id, day);
+    CREATE TABLE crm_note_templates (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(name) BETWEEN 1 AND 60),
+        body TEXT NOT NULL,                     -- the text the note starts from
+        position INTEGER NOT NULL DEFAULT 0,
+        active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1))
+    );
+    INSERT INTO crm_note_templates (name, body, position) VALUES
+        ('Rozmowa', 'Temat:\nUstalenia:\nNastępny krok:', 1),
+        ('Reklamacja', 'Produkt / zamówienie:\nOpis problemu:\nOczekiwanie klienta:\nPrzekazano do:', 2);
+    CREATE TABLE crm_notes (
+        id INTEGER PRIMARY KEY,
+        contact_id INTEGER NOT NULL REFERENCES crm_contacts(id) ON DELETE CASCADE,
+        project_id INTEGER REFERENCES crm_projects(id) ON DELETE SET NULL,
+        author_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        author TEXT NOT NULL,                   -- the username when it was written
+        body TEXT NOT NULL CHECK (length(body) BETWEEN 1 AND 20000),
+        template_id INTEGER REFERENCES crm_note_templates(id) ON DELETE SET NULL,
+        private INTEGER NOT NULL DEFAULT 0 CHECK (private IN (0, 1)),  -- author (and admins) only
+        call_id TEXT NOT NULL DEFAULT '',       -- the call it was written during: its linkedid
+        agent TEXT NOT NULL DEFAULT '',         -- the author's extension then
+        recording_id INTEGER REFERENCES recordings(id) ON DELETE SET NULL,  -- set once indexed
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX crm_notes_contact ON crm_notes(contact_id, created_at);
+    CREATE INDEX crm_notes_waiting ON crm_notes(call_id) WHERE call_id != '' AND recording_id IS NULL;
+    CREATE TABLE crm_tasks (
+        id INTEGER PRIMARY KEY,
+        contact_id INTEGER REFERENCES crm_contacts(id) ON DELETE CASCADE,
+        project_id INTEGER REFERENCES crm_projects(id) ON DELETE SET NULL,
+        title TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
+        details TEXT NOT NULL DEFAULT '',
+        assignee_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done', 'cancelled')),
+        due_at REAL,
+        remind_at REAL,
+        reminded_at REAL,
+        source TEXT NOT NULL DEFAULT 'manual' CHECK (source IN ('manual', 'missed_call', 'api')),
+        call_id TEXT NOT NULL DEFAULT '',       -- missed_call: the call (one task per call)
+        number TEXT NOT NULL DEFAULT '',        -- missed_call: the caller's number
+        created_at REAL NOT NULL,
+        created_by TEXT NOT NULL DEFAULT '',
+        done_at REAL
+    );
+    CREATE INDEX crm_tasks_assignee ON crm_tasks(assignee_id, status, due_at);
+    CREATE INDEX crm_tasks_contact ON crm_tasks(contact_id);
+    CREATE UNIQUE INDEX crm_tasks_missed_call ON crm_tasks(call_id) WHERE source = 'missed_call';
+    -- the group calendar: meetings in a user's (a salesperson's) calendar
+    CREATE TABLE crm_events (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,               -- iCalendar UID
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        contact_id INTEGER REFERENCES crm_contacts(id) ON DELETE SET NULL,
+        title TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
+        starts_at REAL NOT NULL,
+        ends_at REAL NOT NULL CHECK (ends_at > starts_at),
+        location TEXT NOT NULL DEFAULT '',
+        details TEXT NOT NULL DEFAULT '',
+        remind_min INTEGER NOT NULL DEFAULT 15 CHECK (remind_min BETWEEN 0 AND 10080),
+        reminded_at REAL,
+        cancelled_at REAL,
+        created_at REAL NOT NULL,
+        created_by TEXT NOT NULL DEFAULT '',
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX crm_events_user ON crm_events(user_id, starts_at);
+    CREATE INDEX crm_events_contact ON crm_events(contact_id);
+    -- calls matched to contacts (inbound from the reports' calls, outbound from the CDR,
+    -- a campaign's from its hand-off): the timeline and the projects' call time
+    CREATE TABLE crm_calls (
+        id INTEGER PRIMARY KEY,
+        contact_id INTEGER NOT NULL REFERENCES crm_contacts(id) ON DELETE CASCADE,
+        callid TEXT NOT NULL,                   -- Asterisk's uniqueid of the journey
+        direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+        number TEXT NOT NULL,
+        started_at REAL NOT NULL,
+        answered INTEGER NOT NULL DEFAULT 0 CHECK (answered IN (0, 1)),
+        agent TEXT NOT NULL DEFAULT '',
+        talk_s INTEGER NOT NULL DEFAULT 0,
+        queue TEXT NOT NULL DEFAULT '',
+        campaign_id INTEGER REFERENCES campaigns(id) ON DELETE SET NULL,
+        recording TEXT NOT NULL DEFAULT '',     -- path under the recordings directory
+        UNIQUE (contact_id, callid)
+    );
+    CREATE INDEX crm_calls_contact ON crm_calls(contact_id, started_at);
+    -- e-mail and SMS to and from contacts (an SMS's delivery is its sms_outbox row's)
+    CREATE TABLE crm_message_templates (
+        id INTEGER PRIMARY KEY,
+        channel TEXT NOT NULL CHECK (channel IN ('email', 'sms')),
+        name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 60),
+        subject TEXT NOT NULL DEFAULT '',
+        body TEXT NOT NULL,
+        UNIQUE (channel, name)
+    );
+    CREATE TABLE crm_messages (
+        id INTEGER PRIMARY KEY,
+        contact_id INTEGER NOT NULL REFERENCES crm_contacts(id) ON DELETE CASCADE,
+        channel TEXT NOT NULL CHECK (channel IN ('email', 'sms')),
+        direction TEXT NOT NULL CHECK (direction IN ('out', 'in')),
+        address TEXT NOT NULL,                  -- the e-mail address or the phone number
+        subject TEXT NOT NULL DEFAULT '',
+        body TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'queued'
+            CHECK (status IN ('queued', 'sent', 'delivered', 'failed', 'received')),
+        error TEXT NOT NULL DEFAULT '',
+        sms_outbox_id INTEGER REFERENCES sms_outbox(id) ON DELETE SET NULL,
+        sms_inbox_id INTEGER REFERENCES sms_inbox(id) ON DELETE SET NULL,
+        user TEXT NOT NULL DEFAULT '',
+        at REAL NOT NULL,
+        UNIQUE (contact_id, sms_inbox_id)
+    );
+    CREATE INDEX crm_messages_contact ON crm_messages(contact_id, at);
+    -- files on a contact, a project or a note: stored under the data partition by a random
+    -- name, served only through the panel to users who may see what they belong to
+    CREATE TABLE crm_files (
+        id INTEGER PRIMARY KEY,
+        contact_id INTEGER REFERENCES crm_contacts(id) ON DELETE CASCADE,
+        project_id INTEGER REFERENCES crm_projects(id) ON DELETE CASCADE,
+        note_id INTEGER REFERENCES crm_notes(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,                     -- the uploaded name, made safe
+        stored TEXT NOT NULL UNIQUE,            -- the random file name on disk
+        mime TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        private INTEGER NOT NULL DEFAULT 0 CHECK (private IN (0, 1)),   -- uploader (and admins) only
+        uploaded_by_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        uploaded_by TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        CHECK (contact_id IS NOT NULL OR project_id IS NOT NULL)
+    );
+    CREATE INDEX crm_files_contact ON crm_files(contact_id);
+    CREATE INDEX crm_files_project ON crm_files(project_id);
+    -- a user's JSON API tokens and calendar-feed token (only their SHA-256 is kept)
+    CREATE TABLE user_tokens (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('api', 'ical')),
+        label TEXT NOT NULL DEFAULT '',
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at REAL NOT NULL,
+        last_used_at REAL
+    );
+    CREATE INDEX user_tokens_user ON user_tokens(user_id, kind);
+    ALTER TABLE crm_handoffs ADD COLUMN crm_contact_id INTEGER
+        REFERENCES crm_contacts(id) ON DELETE SET NULL;
+"""
+MIGRATIONS.append(MIGRATION_7_CRM)
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
