@@ -17,7 +17,8 @@ from flask import (Blueprint, abort, flash, g, redirect, render_template, reques
                    url_for)
 
 from ..store import users, webqueries
-from ..store.db import StoreError
+from ..crm import planner
+from ..store.db import StoreError, transaction
 from .auth import db, role_required
 from .forms import FormError
 from .i18n import LANGS, _
@@ -54,8 +55,11 @@ def edit(user_id: int):
         return _form(user, {k: user[k] or "" for k in ("role", "lang", "agent")})
     form = request.form
     try:
-        users.update_user(db(), user_id, role=form.get("role") or "",
-                          lang=form.get("lang") or "", agent=form.get("agent") or None)
+        with transaction(db()):   # role and the CRM's e-mail/"takes meetings" together
+            users.update_user(db(), user_id, role=form.get("role") or "",
+                              lang=form.get("lang") or "", agent=form.get("agent") or None)
+            planner.set_calendar_profile(db(), user_id, email=form.get("email", ""),
+                                         bookable=form.get("bookable") == "1")
     except StoreError as exc:
         return _form(user, form, error=str(exc))
     flash(_("User {name} saved.", name=user["username"]), "ok")
@@ -119,6 +123,10 @@ def _list(values, error: str | None = None):
 
 
 def _form(user: dict, values, error: str | None = None, password_error: str | None = None):
+    if "email" not in values:   # the stored CRM e-mail and "takes meetings" (crm.planner)
+        profile = planner.calendar_profile(db(), user["id"]) or {}
+        values = {**values, "email": profile.get("email", ""),
+                  "bookable": profile.get("bookable", 0)}
     return render_template("user_edit.html", user=user, f=values, error=error,
                            password_error=password_error, roles=users.ROLES, langs=LANGS,
                            agents=_agents(), min_password=users.MIN_PASSWORD,
