@@ -5,7 +5,8 @@ What a backup holds (paths below the data directory, $JNS_DATA = /data/jns): the
 so a file copy could miss or tear committed pages), the IVR prompts (`asterisk/prompts`,
 and the older `prompts`), music on hold (`asterisk/moh`, one folder per queue), voicemail
 (`asterisk/spool/voicemail`), certificates and keys (`secrets`: https.crt/key, the SSH
-host keys, console.pw, the SFTP backup key), `network.json`; the call recordings
+host keys, console.pw, the SFTP backup key), `network.json`, the CRM's documents
+(`crm-files`); the call recordings
 (`asterisk/spool/monitor`, `archive/recordings`, `recordings`) only when asked.  Rendered
 files (Asterisk's etc, DAHDI's system.conf), logs and update snapshots are not kept:
 the box makes them again from the database.
@@ -109,6 +110,7 @@ DB_SIDECARS = ("jns.db-wal", "jns.db-shm", "jns.db-journal")
 ITEMS: tuple[tuple[str, bool], ...] = (
     ("asterisk/prompts", False), ("prompts", False), ("asterisk/moh", False),
     ("asterisk/spool/voicemail", False), ("secrets", False), ("network.json", False),
+    ("crm-files", False),
     ("asterisk/spool/monitor", True), ("archive/recordings", True), ("recordings", True),
 )
 STAGING = ".restore-tmp"
