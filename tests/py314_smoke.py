@@ -152,3 +152,53 @@ assert got == {"queue_log": 4, "cdr": 0, "malformed": 1}, got
 row = db.execute("SELECT status, wait, talk, did FROM report_calls").fetchone()
 assert tuple(row) == ("answered", 4, 30, "100"), row
 print("OK reports")
+
+import datetime  # noqa: E402
+
+from appliance.crm import planner  # noqa: E402
+from appliance.webui import crm_planner  # noqa: E402,F401
+
+admin_user = users.find_user(db, "admin")
+planner.set_calendar_profile(db, admin_user["id"], email="", bookable=True)
+day = datetime.date.today() + datetime.timedelta(days=7)
+slots = planner.free_slots(db, admin_user["id"], day, now=0)
+if slots:
+    planner.book(db, admin_user, user_id=admin_user["id"], contact_id=None, title="Smoke",
+                 starts_at=slots[0][0], ends_at=slots[0][1], now=0)
+feed = planner.ical_feed(db, admin_user["id"], 0)
+assert feed.startswith("BEGIN:VCALENDAR\r\n") and feed.endswith("END:VCALENDAR\r\n"), feed
+print("OK crm planner", len(slots))
+
+from appliance.crm import contacts as crm_contacts, messages as crm_messages  # noqa: E402
+from appliance.crm import projects as crm_projects  # noqa: E402
+from appliance.webui import crm_work  # noqa: E402,F401
+
+smoke_user = {"id": None, "username": "smoke", "role": "admin"}
+cid = crm_contacts.create_contact(db, {"name": "Zażółć", "phones": [("", "600 700 800")]})
+crm_messages.send_sms_to_contact(db, smoke_user, cid, "+48600700800", "Dzień dobry {name}")
+sms.store_inbound(db, None, "0048600700800", "odpowiedź", sent_at="s")
+assert crm_messages.take_inbound_sms(db) == 1
+pid = crm_projects.create_project(db, smoke_user, cid, "Smoke", started_at=0)
+crm_projects.add_time(db, smoke_user, pid, None, "1:30")
+assert crm_projects.project_time(db, pid)["total_min"] == 90
+fid = crm_projects.store_file(db, smoke_user, f"{tmp}/crm-files", io.BytesIO(b"%PDF-1.4\n"),
+                              "a.pdf", contact_id=cid)
+assert crm_projects.file_for(db, smoke_user, fid)["mime"] == "application/pdf"
+print("OK crm work")
+
+from appliance.crm import contacts as crm_c, transfer as crm_t  # noqa: E402
+from appliance.webui import crm, crm_api  # noqa: E402,F401
+
+crm_user = {"id": None, "username": "smoke", "role": "admin"}
+co = crm_c.create_contact(db, {"kind": "company", "name": "Źródło S.A."})
+p = crm_c.create_contact(db, {"name": "Łukasz Żółć", "company_id": co,
+                              "phones": [("mobile", "600 100 299")], "tags": ["VIP"]})
+assert [r["id"] for r in crm_c.search(db, "lukasz")[0]] == [p]
+assert [c["id"] for c in crm_c.find_by_number(db, "0048 600-100-299")] == [p]
+crm_c.add_note(db, p, crm_user, "notatka", private=True)
+assert [i["kind"] for i in crm_c.timeline(db, p, crm_user)] == ["note"]
+card = "".join(crm_t.export_vcards(db, [p]))
+assert card.startswith("BEGIN:VCARD\r\nVERSION:3.0\r\n"), card
+assert [c["name"] for _line, c in crm_t.parse_vcards(card.encode())] == ["Łukasz Żółć"]
+assert "".join(crm_t.export_csv(db, [p], delimiter=";")).startswith("\ufeffName;")
+print("OK crm contacts")

@@ -145,6 +145,22 @@ def test_crm_button_hands_the_contact_off(app, db, monkeypatch):
                [ids[1]])["state"] == "done"
 
 
+def test_a_won_contact_is_in_the_crm_when_the_page_answers(app, db):
+    """The panel's own hook (appliance.webui.crm_calls): no waiting for jns-reports."""
+    anna = agent_client(app, db, "anna", "101")
+    cid, ids = make_campaign(db, mode="progressive")
+    call_id = connected_call(db, cid, ids[1], "101", at=time.time())
+    r = anna.post(f"/agent/campaign/call/{call_id}/disposition",
+                  data={"csrf_token": csrf(anna, "/agent/"), "code": "", "crm": "sale",
+                        "note": "gold"}, follow_redirects=True)
+    assert "Disposition saved." in text(r)
+    assert "the CRM did not take the contact yet" not in text(r)
+    handoff = row(db, "SELECT taken_at, crm_contact_id FROM crm_handoffs")
+    assert handoff["taken_at"] and handoff["crm_contact_id"]
+    card = text(anna.get(f"/crm/{handoff['crm_contact_id']}"))
+    assert "Klient 1" in card and "gold" in card
+
+
 def test_preview_call_and_skip_on_the_desk(app, db):
     anna = agent_client(app, db, "anna", "101")
     bartek = agent_client(app, db, "bartek", "102")

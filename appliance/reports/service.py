@@ -3,7 +3,9 @@
 Every READ_EVERY_S it reads what is new (appliance.reports.ingest) and sums the hours it
 wrote into the hourly rollup (appliance.reports.rollup), and once an hour it makes sure last
 month's operations report exists (appliance.reports.monthly) and deletes report exports
-older than a day (appliance.reports.export).  It only reads Asterisk's files and writes the
+older than a day (appliance.reports.export).  After each reading the CRM matches the calls
+just read to its contacts (appliance.crm.calls.sync: missed-call tasks, recordings on notes,
+campaign hand-offs, incoming SMS, reminders), at most every CRM_EVERY_S.  It only reads Asterisk's files and writes the
 report tables; a failing step is logged and retried on the next round, never the end of
 the loop.
 """
@@ -22,6 +24,7 @@ log = logging.getLogger(__name__)
 READ_EVERY_S = 2.0
 BUDGET_S = 10.0          # a long backlog is read in rounds this long (watchdog pings between)
 MONTHLY_EVERY_S = 3600.0
+CRM_EVERY_S = 5.0
 ROLLUP_HOURS_PER_ROUND = 48   # hours of calls summed again per round (a rebuild: many rounds)
 INGEST_CACHE_KIB = 16384      # page cache of the reading connection (SQLite's default: 2 MiB)
 
@@ -43,12 +46,14 @@ class ReportsLoop:
     Asterisk files."""
 
     def __init__(self, db, queue_log: Path, cdr: Path | None = None, *,
-                 interval: float = READ_EVERY_S, monthly: bool = True) -> None:
+                 interval: float = READ_EVERY_S, monthly: bool = True, crm: bool = True) -> None:
         self.db = db
         tune_connection(db)
         self.ingestor = Ingestor(db, queue_log, cdr, budget_s=BUDGET_S)
         self.interval = interval
         self.monthly = monthly
+        self.crm = crm
+        self._next_crm = 0.0
         self.rounds = 0
         self.lines = 0
         self.errors = 0
@@ -95,6 +100,15 @@ class ReportsLoop:
                 except Exception:
                     self.errors += 1
                     log.exception("old report exports could not be deleted; retrying in an hour")
+            if self.crm and now >= self._next_crm:
+                self._next_crm = now + CRM_EVERY_S
+                try:
+                    from ..crm import calls as crm_calls
+                    from ..watchdog.notify import send_email
+                    crm_calls.sync(self.db, now, send_email=send_email)
+                except Exception:
+                    self.errors += 1
+                    log.exception("the CRM round failed; retrying next round")
             self.rounds += 1
             return got
 

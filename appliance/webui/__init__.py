@@ -32,6 +32,10 @@ from . import livefeed, operator, pauses
 from . import reports
 from . import campaign_desk, campaign_lists, campaigns
 from . import system
+from . import crm, crm_api
+from . import crm_calls
+from . import crm_work
+from . import crm_planner
 from .forms import UPLOAD_MAX_BYTES
 from .i18n import current_lang, gettext
 
@@ -65,6 +69,7 @@ def create_app(db_path: str, status_provider: Callable[[], dict] | None = None,
         PROMPTS_DIR=None,
         MOH_DIR=None,
         RECORDINGS_DIR=None,
+        CRM_FILES_DIR=None,   # CRM documents; None: crm-files/ next to the database
     )
     app.config.update(config or {})
 
@@ -83,6 +88,12 @@ def create_app(db_path: str, status_provider: Callable[[], dict] | None = None,
     app.register_blueprint(campaign_desk.bp)   # campaign calls on the desk, dispositions, callbacks
     app.register_blueprint(campaigns.bp)   # /campaigns/: campaigns, live progress, reports
     app.register_blueprint(system.bp)   # /admin/system/: firmware update, backup, factory reset
+    app.register_blueprint(crm.bp)   # /crm/: contacts, notes, import/export (CRM-1, CRM-4, CRM-6)
+    app.register_blueprint(crm_api.bp)   # /api/v1/: the CRM's JSON API (token auth)
+    app.register_blueprint(crm_calls.bp)   # /crm/calls/: click to dial, the desk's call notes
+    crm_calls.init_app(app)   # campaign hand-offs land in the CRM at once
+    app.register_blueprint(crm_work.bp)   # /crm/: e-mail and SMS, projects and time, files
+    app.register_blueprint(crm_planner.bp)   # /crm/tasks/, /crm/calendar/: tasks, meetings, feeds
     app.jinja_env.globals.update(_=gettext, current_lang=current_lang,
                                  admin_pages=admin.PAGES, admin_areas=admin.AREAS)
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True

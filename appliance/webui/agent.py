@@ -3,8 +3,9 @@
 The signed-in user's own extension (users.agent_id; agents, and supervisors or admins with
 a linked phone): log in to the queues (assigned ones preselected) and log out (not for a
 static agent: always logged in), pause with a reason from the admin's list and unpause,
-the current call (caller number, DID, queue, wait, talk) with the customer card of the CRM
-hook, click to call, and today's own numbers.  Everything shown is filtered to the user's
+the current call (caller number, DID, queue, wait, talk) with the CRM's screen pop under it
+(static/crm_desk.js: the caller's contact and a note form), click to call, and today's own
+numbers.  Everything shown is filtered to the user's
 own extension (livefeed.AgentView); every change goes through jns-calld
 (LiveClient.action), which refuses with a message the page shows.  Never speaks AMI.
 
@@ -15,11 +16,12 @@ from __future__ import annotations
 
 from typing import Callable
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
 from ..store import live as store_live
 from . import campaign_desk
 from .auth import db, role_required
+from .i18n import _
 from .livefeed import AgentView, act, page_context
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
@@ -58,8 +60,31 @@ def index():
     cards = {cid: customer_card(c.get("caller") or "") for cid, c in calls}
     return render_template("agent_desk.html", phone=phone, me=me, assigned=assigned,
                            reasons=store_live.pause_reasons(db()), cards=cards,
-                           crm=bool(CARD_PROVIDERS), campaign=campaign_desk.panel(phone),
+                           campaign=campaign_desk.panel(phone), crm_pop=crm_pop(),
                            **context)
+
+
+POP_LABELS = ("Note template", "No template", "Note", "Private note (only you and admins)",
+              "Save note", "Saving...", "The panel did not answer; try again.",
+              "The call's recording is attached when the call ends.", "Not saved:", "Company",
+              "Owner", "Tags", "Open tasks", "Caller", "Close",
+              "Looking the caller up in the CRM...", "This number is not in the CRM.",
+              "New contact with this number",
+              "The CRM could not be asked; open it from the menu.")
+
+
+def crm_pop() -> dict | None:
+    """What the desk's screen pop (static/crm_desk.js) needs: the CRM's addresses, the
+    note templates and its labels in the user's language; None without the CRM."""
+    if "crm.pop" not in current_app.view_functions or \
+            "crm_calls.note" not in current_app.view_functions:
+        return None
+    from ..crm import contacts
+    return {"pop_url": url_for("crm.pop"), "note_url": url_for("crm_calls.note"),
+            "new_url": url_for("crm.new"),
+            "templates": [{"id": t["id"], "name": t["name"], "body": t["body"]}
+                          for t in contacts.note_templates(db())],
+            "labels": {k: _(k) for k in POP_LABELS}}
 
 
 def _back():

@@ -184,6 +184,15 @@ ENGLISH.update(CAMPAIGNS_ENGLISH)
 from .i18n_system import SYSTEM, SYSTEM_ENGLISH  # noqa: E402 - the System page
 CATALOG.update(SYSTEM)
 ENGLISH.update(SYSTEM_ENGLISH)
+from .i18n_crm import CRM, CRM_ENGLISH  # noqa: E402 - the CRM: contacts, notes, import
+CATALOG.update(CRM)
+ENGLISH.update(CRM_ENGLISH)
+from .i18n_crm_planner import PLANNER, PLANNER_ENGLISH  # noqa: E402 - tasks, calendar
+CATALOG.update(PLANNER)
+ENGLISH.update(PLANNER_ENGLISH)
+from .i18n_crm_work import CRM_WORK, CRM_WORK_ENGLISH  # noqa: E402 - e-mail/SMS, projects, files
+CATALOG.update({k: v for k, v in CRM_WORK.items() if k not in CATALOG})  # others' words stay
+ENGLISH.update(CRM_WORK_ENGLISH)
 
 
 def current_lang() -> str:

@@ -111,8 +111,30 @@ LIVE: dict[str, str] = {
     "Call": "Zadzwoń",
     "Today": "Dziś",
     "My queues": "Moje kolejki",
-    "Customer card: the CRM comes with a later release.":
-        "Karta klienta: CRM pojawi się w jednym z kolejnych wydań.",
+    # the CRM's screen pop on the desk (static/crm_desk.js) and click to dial (crm_calls.py)
+    "Note template": "Szablon notatki",
+    "No template": "Bez szablonu",
+    "Note": "Notatka",
+    "Private note (only you and admins)": "Notatka prywatna (tylko Ty i administratorzy)",
+    "Save note": "Zapisz notatkę",
+    "Saving...": "Zapisywanie...",
+    "The panel did not answer; try again.": "Panel nie odpowiedział; spróbuj ponownie.",
+    "The call's recording is attached when the call ends.":
+        "Nagranie rozmowy zostanie dołączone po jej zakończeniu.",
+    "Not saved:": "Nie zapisano:",
+    "Company": "Firma",
+    "Owner": "Opiekun",
+    "Tags": "Etykiety",
+    "Open tasks": "Otwarte zadania",
+    "Caller": "Dzwoniący",
+    "Close": "Zamknij",
+    "Looking the caller up in the CRM...": "Szukam dzwoniącego w CRM...",
+    "This number is not in the CRM.": "Tego numeru nie ma w CRM.",
+    "New contact with this number": "Nowy kontakt z tym numerem",
+    "The CRM could not be asked; open it from the menu.":
+        "Nie udało się zapytać CRM; otwórz go z menu.",
+    "That number is not one of this contact's numbers.":
+        "To nie jest żaden z numerów tego kontaktu.",
     "You are logged in.": "Zalogowano do kolejek.",
     "Tick the queues to log in to.": "Zaznacz kolejki, do których chcesz się zalogować.",
     "You are logged out of the queues.": "Wylogowano z kolejek.",
