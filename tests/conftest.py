@@ -166,6 +166,15 @@ def sipp(tmp_path):
 
 
 @pytest.fixture
+def sink():
+    """A local SMTP server that keeps every message (tests/test_watchdog_notify.py's SmtpSink)."""
+    from tests.test_watchdog_notify import SmtpSink
+    s = SmtpSink()
+    yield s
+    s.close()
+
+
+@pytest.fixture
 def warsaw(monkeypatch):
     """The box's local time zone for a test (Europe/Warsaw): its midnight is not UTC's."""
     monkeypatch.setenv("TZ", "Europe/Warsaw")

@@ -14,7 +14,6 @@ from appliance.crm import planner
 from appliance.store import alerts, users
 from appliance.store.db import StoreError, open_db
 from appliance.watchdog.notify import send_email
-from tests.test_watchdog_notify import sink  # noqa: F401 (fixture: a local SMTP server)
 
 PW = "correct horse battery"
 
@@ -231,7 +230,7 @@ def _reminder_fixture(db):
     return anna, sales, task, later, ev, now
 
 
-def test_reminders_are_marked_and_emailed(db, sink):  # noqa: F811
+def test_reminders_are_marked_and_emailed(db, sink):
     anna, sales, task, later, ev, now = _reminder_fixture(db)
     alerts.save_notify_settings(db, smtp_host="127.0.0.1", smtp_port=sink.port,
                                 smtp_security="none")

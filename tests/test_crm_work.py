@@ -20,7 +20,6 @@ import pytest
 from appliance.crm import contacts, messages, projects
 from appliance.store import alerts, sms, users
 from appliance.store.db import StoreError, open_db
-from tests.test_watchdog_notify import SmtpSink
 
 PW = "a-long-enough-password"
 
@@ -28,13 +27,6 @@ PW = "a-long-enough-password"
 @pytest.fixture
 def db(tmp_path):
     return open_db(tmp_path / "box.db")
-
-
-@pytest.fixture
-def sink():
-    s = SmtpSink()
-    yield s
-    s.close()
 
 
 def user(db, name: str, role: str = "agent") -> dict:

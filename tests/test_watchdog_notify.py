@@ -82,13 +82,6 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
 
 
 @pytest.fixture
-def sink():
-    s = SmtpSink()
-    yield s
-    s.close()
-
-
-@pytest.fixture
 def kernel(tmp_path):
     k = FakeLedKernel(tmp_path / "leds", {STATUS: 1, ALARM: 1, GSM: 1})
     yield k

@@ -21,7 +21,6 @@ from appliance.store import alerts, sms, users
 from appliance.webui import create_app
 from tests.conftest import client_for, csrf_token, page_text as text, use_english
 from tests.test_crm_work import EXE, PDF, dead_port, play_modem
-from tests.test_watchdog_notify import SmtpSink
 from tests.test_webui import ADMIN_PW, login
 
 
@@ -30,13 +29,6 @@ def app(tmp_path):
     app = create_app(str(tmp_path / "box.db"), config={"CRM_FILES_DIR": str(tmp_path / "files")})
     app.config["TESTING"] = True
     return app
-
-
-@pytest.fixture
-def sink():
-    s = SmtpSink()
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -76,9 +76,8 @@ def match_queue_calls(db: sqlite_utils.Database, *, limit: int = ROUND_ROWS) -> 
     for the owner of each customer nobody answered.  Returns the journeys matched."""
     mark = int(get_setting(db, HWM_QUEUE, "0") or 0)
     rows = [dict(r) for r in db.query(
-        "SELECT callid, part, queue, entered, connected, ended, caller, status, agent, talk, "
-        "recording FROM report_calls WHERE entered >= ? AND ended IS NOT NULL AND ended >= ? "
-        "ORDER BY ended, id LIMIT ?", [mark - MAX_CALL_S, mark, limit])]
+        "SELECT callid, ended FROM report_calls WHERE entered >= ? AND ended IS NOT NULL "
+        "AND ended >= ? ORDER BY ended, id LIMIT ?", [mark - MAX_CALL_S, mark, limit])]
     if not rows:
         return 0
     callids = sorted({r["callid"] for r in rows})

@@ -157,12 +157,7 @@ def save_settings(db: sqlite_utils.Database, user: dict, *, work_start: str, wor
         slot = 0
     if slot not in SLOT_CHOICES:
         raise StoreError(BAD_SLOT)
-    try:
-        due = int(missed_call_due_min)
-    except (TypeError, ValueError):
-        due = -1
-    if not 0 <= due <= 10080:
-        raise StoreError("missed-call task due time: 0 to 10080 minutes (a week)")
+    due = _minutes(missed_call_due_min, "missed-call task due time: 0 to 10080 minutes (a week)")
     values = {"work_start": "%02d:%02d" % start, "work_end": "%02d:%02d" % end,
               "work_days": _days_text(days), "slot_min": str(slot),
               "missed_call_due_min": str(due)}
@@ -170,6 +165,17 @@ def save_settings(db: sqlite_utils.Database, user: dict, *, work_start: str, wor
         for key, value in values.items():
             db.conn.execute("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) "
                             "DO UPDATE SET value = excluded.value", [f"crm.{key}", value])
+
+
+def _minutes(value, refusal: str) -> int:
+    """0..10080 whole minutes (up to a week), else StoreError(refusal)."""
+    try:
+        minutes = int(value)
+    except (TypeError, ValueError):
+        minutes = -1
+    if not 0 <= minutes <= 10080:
+        raise StoreError(refusal)
+    return minutes
 
 
 def _days_text(days: set[int]) -> str:
@@ -471,12 +477,7 @@ def _event_values(title: str, starts_at: float, ends_at: float, location: str, d
         raise StoreError(ENDS_BEFORE)
     if ends_at - starts_at > 24 * 3600:
         raise StoreError("a meeting lasts at most 24 hours")
-    try:
-        remind = int(remind_min)
-    except (TypeError, ValueError):
-        remind = -1
-    if not 0 <= remind <= 10080:
-        raise StoreError("reminder: 0 to 10080 minutes before the meeting")
+    remind = _minutes(remind_min, "reminder: 0 to 10080 minutes before the meeting")
     return {"title": title, "starts_at": float(starts_at), "ends_at": float(ends_at),
             "location": (location or "").strip()[:200], "details": details or "",
             "remind_min": remind}
