@@ -26,7 +26,7 @@ from appliance.watchdog.service import Watchdog
 from appliance.webui import create_app
 from tests.conftest import client_for, csrf_token, page_text as text, use_english as english
 
-from tests.test_watchdog_notify import ALARM, kernel, sink  # noqa: F401 (fixtures)
+from tests.test_watchdog_notify import ALARM, kernel  # noqa: F401 (fixtures)
 
 NOW = 1_764_140_000.0
 

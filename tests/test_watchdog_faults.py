@@ -23,7 +23,7 @@ from appliance.telephony.chroot import _child_pid
 from appliance.watchdog.service import Watchdog
 from tests.test_skeleton_call import cdr_rows, queue_log, wait_for
 # the SMTP sink and the LED tree, the same fixtures as the notification tests
-from tests.test_watchdog_notify import ALARM, GSM, STATUS, kernel, sink  # noqa: F401
+from tests.test_watchdog_notify import ALARM, GSM, STATUS, kernel  # noqa: F401
 
 pytestmark = pytest.mark.asterisk
 

@@ -41,7 +41,6 @@ from appliance.store.db import set_setting
 from appliance.webui import create_app
 from appliance.webui.reports import show
 from tests.conftest import client_for, csrf_token, page_text as text, use_english as english
-from tests.test_watchdog_notify import sink  # noqa: F401 (fixture: a real SMTP server)
 from tests.test_webui_browser import page  # noqa: F401 (fixture: headless Chromium)
 
 DAY = dt.date(2026, 3, 10)
