@@ -77,6 +77,7 @@ bench: deps venv rootfs image
 	$(PY) -m bench.lists
 	$(PY) -m bench.backup
 	$(PY) -m bench.update
+	$(PY) -m bench.crm
 
 clean:
 	rm -rf build/bench build/screens var $(VENV)
