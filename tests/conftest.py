@@ -165,6 +165,13 @@ def sipp(tmp_path):
     s.stop()
 
 
+def acting_user(db, name: str, role: str = "agent") -> dict:
+    """A new panel user as the CRM's functions take the one acting (id, username, role)."""
+    from appliance.store import users
+    uid = users.create_user(db, name, "a-long-enough-password", role)
+    return {"id": uid, "username": name, "role": role}
+
+
 @pytest.fixture
 def sink():
     """A local SMTP server that keeps every message (tests/test_watchdog_notify.py's SmtpSink)."""

@@ -10,20 +10,14 @@ import time
 import pytest
 
 from appliance.crm import contacts as C
-from appliance.store import users
 from appliance.store.db import StoreError, open_db, transaction
+from tests.conftest import acting_user as user
 
-PW = "correct horse battery"
 
 
 @pytest.fixture
 def db(tmp_path):
     return open_db(tmp_path / "box.db")
-
-
-def user(db, name: str, role: str = "agent") -> dict:
-    uid = users.create_user(db, name, PW, role)
-    return {"id": uid, "username": name, "role": role}
 
 
 def count(db, table: str) -> int:

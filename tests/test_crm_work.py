@@ -18,20 +18,15 @@ import zipfile
 import pytest
 
 from appliance.crm import contacts, messages, projects
-from appliance.store import alerts, sms, users
+from appliance.store import alerts, sms
 from appliance.store.db import StoreError, open_db
+from tests.conftest import acting_user as user
 
-PW = "a-long-enough-password"
 
 
 @pytest.fixture
 def db(tmp_path):
     return open_db(tmp_path / "box.db")
-
-
-def user(db, name: str, role: str = "agent") -> dict:
-    uid = users.create_user(db, name, PW, role)
-    return {"id": uid, "username": name, "role": role}
 
 
 @pytest.fixture
