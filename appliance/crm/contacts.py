@@ -426,23 +426,24 @@ def _search_where(q: str, tag: str | None, owner_id: int | None) -> tuple[str, l
     q = " ".join((q or "").split())
     if q:
         digits = re.sub(r"\D", "", q)
-        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        words = [glob_pattern(w) for w in q.split()]   # every word, in any order
-        name = " AND ".join(["name GLOB ?"] * len(words))
-        parts = [f"({name.replace('name', 'c.name')})",
-                 "c.company_id IN (SELECT id FROM crm_contacts WHERE kind = 'company' "
-                 f"AND {name})",
-                 "c.id IN (SELECT contact_id FROM crm_emails WHERE address LIKE ? ESCAPE '\\')"]
-        args += words + words + [like]
         if len(digits) >= 3 and re.fullmatch(r"[\d\s()+./\-]+", q):
+            # a number (in any format): the phones' index only, no scan of names and e-mails
             key = match_key(digits)
             if len(key) == 9:
-                parts.append("c.id IN (SELECT contact_id FROM crm_phones WHERE match_key = ?)")
+                parts = ["c.id IN (SELECT contact_id FROM crm_phones WHERE match_key = ?)"]
                 args.append(key)
             else:
-                parts.append("c.id IN (SELECT contact_id FROM crm_phones "
-                             "WHERE match_key LIKE ?)")
+                parts = ["c.id IN (SELECT contact_id FROM crm_phones WHERE match_key LIKE ?)"]
                 args.append(f"%{key}%")
+        else:
+            like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            words = [glob_pattern(w) for w in q.split()]   # every word, in any order
+            name = " AND ".join(["name GLOB ?"] * len(words))
+            parts = [f"({name.replace('name', 'c.name')})",
+                     "c.company_id IN (SELECT id FROM crm_contacts WHERE kind = 'company' "
+                     f"AND {name})",
+                     "c.id IN (SELECT contact_id FROM crm_emails WHERE address LIKE ? ESCAPE '\\')"]
+            args += words + words + [like]
         where.append("(" + " OR ".join(parts) + ")")
     if tag:
         where.append("c.id IN (SELECT contact_id FROM crm_tags WHERE tag = ?)")
