@@ -130,9 +130,9 @@ def test_disposition_with_a_callback_for_a_colleague(app, db):
     assert row(db, "SELECT call_id FROM callbacks")["call_id"] == call["id"]
 
 
-def test_crm_button_hands_the_contact_off(app, db, monkeypatch):
-    taken = []
-    monkeypatch.setattr(desk, "CRM_HANDOFF", [taken.append])
+def sale_moved_to_crm(app, db):
+    """Agent anna's connected campaign call to contact 'Klient 1' gets "Move to CRM"
+    (disposition sale, note "gold"); (anna's client, the page, the contact ids)."""
     anna = agent_client(app, db, "anna", "101")
     cid, ids = make_campaign(db, mode="progressive")
     call_id = connected_call(db, cid, ids[1], "101", at=time.time())
@@ -140,6 +140,13 @@ def test_crm_button_hands_the_contact_off(app, db, monkeypatch):
                   data={"csrf_token": csrf(anna, "/agent/"), "code": "", "crm": "sale",
                         "note": "gold"}, follow_redirects=True)
     assert "Disposition saved." in text(r)
+    return anna, r, ids
+
+
+def test_crm_button_hands_the_contact_off(app, db, monkeypatch):
+    taken = []
+    monkeypatch.setattr(desk, "CRM_HANDOFF", [taken.append])
+    anna, r, ids = sale_moved_to_crm(app, db)
     assert [t["contact"]["name"] for t in taken] == ["Klient 1"]
     assert row(db, "SELECT state FROM campaign_contacts WHERE contact_id = ?",
                [ids[1]])["state"] == "done"
@@ -147,13 +154,7 @@ def test_crm_button_hands_the_contact_off(app, db, monkeypatch):
 
 def test_a_won_contact_is_in_the_crm_when_the_page_answers(app, db):
     """The panel's own hook (appliance.webui.crm_calls): no waiting for jns-reports."""
-    anna = agent_client(app, db, "anna", "101")
-    cid, ids = make_campaign(db, mode="progressive")
-    call_id = connected_call(db, cid, ids[1], "101", at=time.time())
-    r = anna.post(f"/agent/campaign/call/{call_id}/disposition",
-                  data={"csrf_token": csrf(anna, "/agent/"), "code": "", "crm": "sale",
-                        "note": "gold"}, follow_redirects=True)
-    assert "Disposition saved." in text(r)
+    anna, r, _ids = sale_moved_to_crm(app, db)
     assert "the CRM did not take the contact yet" not in text(r)
     handoff = row(db, "SELECT taken_at, crm_contact_id FROM crm_handoffs")
     assert handoff["taken_at"] and handoff["crm_contact_id"]
