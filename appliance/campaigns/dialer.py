@@ -107,17 +107,19 @@ def outcome_of(call: Call) -> str:
             return "noanswer"
         if status == "CANCEL":
             return "cancelled"
-        return _by_cause(call.dial_cause, None)
+        return outcome_by_cause(call.dial_cause, None)
     if call.answered_at:
         if call.machine:
             return "machine"
         return "connected" if call.connected_at else "abandoned"
     if call.withdrawn:
         return "cancelled"
-    return _by_cause(call.cause, call.reason)
+    return outcome_by_cause(call.cause, call.reason)
 
 
-def _by_cause(cause: int | None, reason: str | None) -> str:
+def outcome_by_cause(cause: int | None, reason: str | None) -> str:
+    """An unanswered call's outcome from its Q.850 cause or the Originate's Reason (also
+    used by the conference calls: one reading of causes for every call the box places)."""
     if cause in INVALID_CAUSES:
         return "invalid"
     if cause == BUSY_CAUSE or reason == "5":

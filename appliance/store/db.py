@@ -1076,6 +1076,235 @@ MIGRATION_7_CRM = """
 """
 MIGRATIONS.append(MIGRATION_7_CRM)
 
+# 8: teleconferences and automatic campaigns (issue 11): conference rooms with PINs for
+# talkers, listeners and the leader (CONF-1, CONF-2); scheduled conferences and group calls
+# the box dials out itself, with attendance and keypad polls (CONF-3, AUTO-2); voice mailing
+# as a kind of campaign on the same dialer, lists and do-not-call (AUTO-1); SMS campaigns
+# through the modems' outbox (AUTO-3).  Unreleased while issue 11 is open.
+MIGRATION_8_CONF_AUTO = """
+    -- an IVR key may lead into a conference room (target: the room's number)
+    CREATE TABLE ivr_options_v3 (
+        menu_id INTEGER NOT NULL REFERENCES ivr_menus(id) ON DELETE CASCADE,
+        key TEXT NOT NULL CHECK (key IN ('0','1','2','3','4','5','6','7','8','9','*','#')),
+        action TEXT NOT NULL CHECK (action IN ('menu', 'queue', 'extension', 'external',
+            'voicemail', 'announcement', 'hangup', 'language', 'pin', 'operator', 'conference')),
+        target TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (menu_id, key)
+    );
+    INSERT INTO ivr_options_v3 SELECT menu_id, key, action, target FROM ivr_options;
+    DROP TABLE ivr_options;
+    ALTER TABLE ivr_options_v3 RENAME TO ivr_options;
+    -- a conference room: dialled by its number from inside, reached from outside by a
+    -- route or an IVR key.  A PIN is 4..12 digits or '' (none).  With a talker PIN set,
+    -- a caller must type one of the room's PINs; the PIN typed decides the role.
+    CREATE TABLE conf_rooms (
+        id INTEGER PRIMARY KEY,
+        number TEXT NOT NULL UNIQUE CHECK (number GLOB '[0-9]*' AND length(number) BETWEEN 2 AND 8),
+        title TEXT NOT NULL DEFAULT '' CHECK (length(title) <= 80),
+        talker_pin TEXT NOT NULL DEFAULT ''
+            CHECK (talker_pin = '' OR (talker_pin GLOB '[0-9]*' AND length(talker_pin) BETWEEN 4 AND 12)),
+        listener_pin TEXT NOT NULL DEFAULT ''
+            CHECK (listener_pin = '' OR (listener_pin GLOB '[0-9]*' AND length(listener_pin) BETWEEN 4 AND 12)),
+        leader_pin TEXT NOT NULL DEFAULT ''
+            CHECK (leader_pin = '' OR (leader_pin GLOB '[0-9]*' AND length(leader_pin) BETWEEN 4 AND 12)),
+        pin_tries INTEGER NOT NULL DEFAULT 3 CHECK (pin_tries BETWEEN 1 AND 5),
+        max_members INTEGER NOT NULL DEFAULT 30 CHECK (max_members BETWEEN 2 AND 200),
+        record INTEGER NOT NULL DEFAULT 0 CHECK (record IN (0, 1)),
+        wait_for_leader INTEGER NOT NULL DEFAULT 0 CHECK (wait_for_leader IN (0, 1)),
+        voting INTEGER NOT NULL DEFAULT 0 CHECK (voting IN (0, 1)),   -- keys 1..9 vote (AUTO-2)
+        created_at REAL NOT NULL,
+        created_by TEXT NOT NULL DEFAULT ''
+    );
+    -- a conference the box sets up itself: at starts_at (and each repeat) it dials the
+    -- members, who join after pressing confirm_key (and typing the room's PIN if
+    -- require_pin); no answer / busy is tried again `retries` times.  A group call
+    -- (AUTO-2) is the same with a contact list as its members, often started at once.
+    CREATE TABLE conf_schedules (
+        id INTEGER PRIMARY KEY,
+        room_id INTEGER NOT NULL REFERENCES conf_rooms(id) ON DELETE CASCADE,
+        title TEXT NOT NULL DEFAULT '' CHECK (length(title) <= 80),
+        kind TEXT NOT NULL DEFAULT 'meeting' CHECK (kind IN ('meeting', 'group')),
+        starts_at REAL NOT NULL,                -- the first occurrence (epoch seconds)
+        repeat TEXT NOT NULL DEFAULT 'none'
+            CHECK (repeat IN ('none', 'daily', 'weekdays', 'weekly', 'monthly')),
+        until_date TEXT,                        -- YYYY-MM-DD, inclusive; NULL: no end
+        list_id INTEGER REFERENCES contact_lists(id) ON DELETE SET NULL,   -- group members
+        confirm_key TEXT NOT NULL DEFAULT '1' CHECK (confirm_key IN
+            ('0','1','2','3','4','5','6','7','8','9','*','#')),
+        require_pin INTEGER NOT NULL DEFAULT 0 CHECK (require_pin IN (0, 1)),   -- secure mode
+        ring_s INTEGER NOT NULL DEFAULT 30 CHECK (ring_s BETWEEN 10 AND 120),
+        retries INTEGER NOT NULL DEFAULT 2 CHECK (retries BETWEEN 0 AND 10),
+        retry_s INTEGER NOT NULL DEFAULT 120 CHECK (retry_s BETWEEN 10 AND 3600),
+        max_lines INTEGER NOT NULL DEFAULT 10 CHECK (max_lines BETWEEN 1 AND 100),
+        active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+        created_at REAL NOT NULL,
+        created_by TEXT NOT NULL DEFAULT ''
+    );
+    -- named members of a schedule (numbers: an extension or an outside number)
+    CREATE TABLE conf_schedule_members (
+        schedule_id INTEGER NOT NULL REFERENCES conf_schedules(id) ON DELETE CASCADE,
+        number TEXT NOT NULL CHECK (number GLOB '[+0-9]*' AND length(number) BETWEEN 2 AND 20),
+        name TEXT NOT NULL DEFAULT '',
+        role TEXT NOT NULL DEFAULT 'talker' CHECK (role IN ('talker', 'listener', 'leader')),
+        PRIMARY KEY (schedule_id, number)
+    );
+    -- one occurrence of a schedule (or a group call started now): the unit of the report
+    CREATE TABLE conf_meetings (
+        id INTEGER PRIMARY KEY,
+        schedule_id INTEGER REFERENCES conf_schedules(id) ON DELETE CASCADE,
+        room_id INTEGER NOT NULL REFERENCES conf_rooms(id) ON DELETE CASCADE,
+        starts_at REAL NOT NULL,
+        started_at REAL,                        -- the first call placed
+        ended_at REAL,                          -- every member dialled and the room empty
+        UNIQUE (schedule_id, starts_at)
+    );
+    -- every call the box placed to a member, one row per attempt
+    CREATE TABLE conf_dials (
+        id INTEGER PRIMARY KEY,
+        meeting_id INTEGER NOT NULL REFERENCES conf_meetings(id) ON DELETE CASCADE,
+        number TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        role TEXT NOT NULL DEFAULT 'talker' CHECK (role IN ('talker', 'listener', 'leader')),
+        attempt INTEGER NOT NULL DEFAULT 1,
+        uniqueid TEXT NOT NULL UNIQUE,          -- the Originate's ChannelId
+        started_at REAL,
+        answered_at REAL,
+        confirmed_at REAL,                      -- pressed the confirm key (and the PIN)
+        ended_at REAL,
+        -- NULL while in progress; joined / declined (answered, no key) / wrong_pin /
+        -- noanswer / busy / failed / invalid / cancelled
+        outcome TEXT,
+        cause INTEGER
+    );
+    CREATE INDEX conf_dials_meeting ON conf_dials(meeting_id, number);
+    -- who was in a room and when, from Asterisk's ConfbridgeJoin/Leave (dial-in and dial-out)
+    CREATE TABLE conf_attendance (
+        id INTEGER PRIMARY KEY,
+        room_id INTEGER NOT NULL REFERENCES conf_rooms(id) ON DELETE CASCADE,
+        meeting_id INTEGER REFERENCES conf_meetings(id) ON DELETE SET NULL,
+        uniqueid TEXT NOT NULL UNIQUE,
+        number TEXT NOT NULL DEFAULT '',
+        name TEXT NOT NULL DEFAULT '',
+        role TEXT NOT NULL DEFAULT 'talker' CHECK (role IN ('talker', 'listener', 'leader')),
+        how TEXT NOT NULL DEFAULT 'in' CHECK (how IN ('in', 'out')),   -- dialled in / by the box
+        joined_at REAL NOT NULL,
+        left_at REAL
+    );
+    CREATE INDEX conf_attendance_room ON conf_attendance(room_id, joined_at);
+    -- keypad polls in a room (AUTO-2): one vote per participant's call, the last key wins
+    CREATE TABLE conf_polls (
+        id INTEGER PRIMARY KEY,
+        room_id INTEGER NOT NULL REFERENCES conf_rooms(id) ON DELETE CASCADE,
+        meeting_id INTEGER REFERENCES conf_meetings(id) ON DELETE SET NULL,
+        question TEXT NOT NULL CHECK (length(question) BETWEEN 1 AND 200),
+        choices INTEGER NOT NULL DEFAULT 2 CHECK (choices BETWEEN 2 AND 9),   -- keys 1..choices
+        opened_at REAL NOT NULL,
+        closed_at REAL,
+        opened_by TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE conf_votes (
+        poll_id INTEGER NOT NULL REFERENCES conf_polls(id) ON DELETE CASCADE,
+        uniqueid TEXT NOT NULL,
+        number TEXT NOT NULL DEFAULT '',
+        choice INTEGER NOT NULL CHECK (choice BETWEEN 1 AND 9),
+        at REAL NOT NULL,
+        PRIMARY KEY (poll_id, uniqueid)
+    );
+    -- voice mailing (AUTO-1): a campaign of kind 'voice' plays a message instead of
+    -- connecting an agent; connect_key puts the callee into the campaign's queue.  The
+    -- message is a recorded prompt or text spoken by espeak-ng with {name} and the list's
+    -- {fields} filled in per contact.
+    ALTER TABLE campaigns ADD COLUMN kind TEXT NOT NULL DEFAULT 'agents'
+        CHECK (kind IN ('agents', 'voice'));
+    ALTER TABLE campaigns ADD COLUMN message_prompt TEXT NOT NULL DEFAULT '';
+    ALTER TABLE campaigns ADD COLUMN message_text TEXT NOT NULL DEFAULT '';
+    ALTER TABLE campaigns ADD COLUMN message_lang TEXT NOT NULL DEFAULT 'pl'
+        CHECK (message_lang IN ('pl', 'en'));
+    ALTER TABLE campaigns ADD COLUMN connect_key TEXT NOT NULL DEFAULT '1'
+        CHECK (connect_key IN ('', '0','1','2','3','4','5','6','7','8','9'));   -- '': none
+    ALTER TABLE campaigns ADD COLUMN repeat_key TEXT NOT NULL DEFAULT '2'
+        CHECK (repeat_key IN ('', '0','1','2','3','4','5','6','7','8','9','*','#'));
+    ALTER TABLE campaigns ADD COLUMN max_repeats INTEGER NOT NULL DEFAULT 2
+        CHECK (max_repeats BETWEEN 0 AND 5);
+    -- an answering machine: 'short' plays the machine message, 'retry' hangs up and calls
+    -- again by retry_machine_s, 'hangup' hangs up for good
+    ALTER TABLE campaigns ADD COLUMN machine_action TEXT NOT NULL DEFAULT 'short'
+        CHECK (machine_action IN ('short', 'retry', 'hangup'));
+    ALTER TABLE campaigns ADD COLUMN machine_prompt TEXT NOT NULL DEFAULT '';
+    ALTER TABLE campaigns ADD COLUMN machine_text TEXT NOT NULL DEFAULT '';
+    ALTER TABLE campaigns ADD COLUMN max_lines INTEGER NOT NULL DEFAULT 4
+        CHECK (max_lines BETWEEN 1 AND 60);      -- voice: calls at once
+    -- what a voice-mailing callee did: seconds of message heard, heard to the end, key
+    ALTER TABLE campaign_calls ADD COLUMN heard_s REAL;
+    ALTER TABLE campaign_calls ADD COLUMN listened INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE campaign_calls ADD COLUMN pressed TEXT NOT NULL DEFAULT '';
+    -- SMS campaigns (AUTO-3): a text with {name} and the lists' {fields} sent to the
+    -- contacts of its lists through sms_outbox, spread over the ready modems, at most
+    -- per_modem_per_min messages per modem and minute, inside the sending window
+    CREATE TABLE sms_campaigns (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE CHECK (name GLOB '[a-z0-9_-]*' AND length(name) BETWEEN 1 AND 40),
+        title TEXT NOT NULL DEFAULT '' CHECK (length(title) <= 80),
+        text TEXT NOT NULL CHECK (length(text) BETWEEN 1 AND 1600),
+        status TEXT NOT NULL DEFAULT 'draft'
+            CHECK (status IN ('draft', 'running', 'paused', 'stopped', 'finished')),
+        window_start TEXT NOT NULL DEFAULT '09:00' CHECK (window_start GLOB '[0-2][0-9]:[0-5][0-9]'),
+        window_end TEXT NOT NULL DEFAULT '20:00'
+            CHECK (window_end GLOB '[0-2][0-9]:[0-5][0-9]' AND window_end > window_start),
+        weekdays TEXT NOT NULL DEFAULT '12345' CHECK (weekdays GLOB '[1-7]*'),
+        per_modem_per_min INTEGER NOT NULL DEFAULT 6 CHECK (per_modem_per_min BETWEEN 1 AND 60),
+        price_per_part REAL NOT NULL DEFAULT 0.0 CHECK (price_per_part >= 0),   -- cost estimate
+        reply_days INTEGER NOT NULL DEFAULT 7 CHECK (reply_days BETWEEN 1 AND 90),
+        created_at REAL NOT NULL,
+        created_by TEXT NOT NULL DEFAULT '',
+        started_at REAL,
+        finished_at REAL,
+        updated_at REAL
+    );
+    CREATE TABLE sms_campaign_lists (
+        campaign_id INTEGER NOT NULL REFERENCES sms_campaigns(id) ON DELETE CASCADE,
+        list_id INTEGER NOT NULL REFERENCES contact_lists(id) ON DELETE CASCADE,
+        PRIMARY KEY (campaign_id, list_id)
+    );
+    -- one message per number of the campaign (a number on two lists gets one)
+    CREATE TABLE sms_campaign_messages (
+        id INTEGER PRIMARY KEY,
+        campaign_id INTEGER NOT NULL REFERENCES sms_campaigns(id) ON DELETE CASCADE,
+        contact_id INTEGER REFERENCES contacts(id) ON DELETE SET NULL,
+        phone TEXT NOT NULL,
+        text TEXT NOT NULL DEFAULT '',          -- as personalised when queued
+        encoding TEXT NOT NULL DEFAULT '',      -- gsm7 / ucs2
+        parts INTEGER NOT NULL DEFAULT 0,
+        -- pending -> queued (in sms_outbox) -> sent -> delivered; failed; dnc (skipped:
+        -- do-not-call or opted out)
+        state TEXT NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('pending', 'queued', 'sent', 'delivered', 'failed', 'dnc')),
+        outbox_id INTEGER REFERENCES sms_outbox(id) ON DELETE SET NULL,
+        modem_id INTEGER REFERENCES modems(id) ON DELETE SET NULL,
+        queued_at REAL,
+        sent_at REAL,
+        delivered_at REAL,
+        error TEXT NOT NULL DEFAULT '',
+        UNIQUE (campaign_id, phone)
+    );
+    CREATE INDEX sms_campaign_messages_state ON sms_campaign_messages(campaign_id, state);
+    CREATE INDEX sms_campaign_messages_outbox ON sms_campaign_messages(outbox_id);
+    -- replies to a campaign (an inbound SMS from a number it wrote to within reply_days);
+    -- a reply STOP / NIE puts the number on the global do-not-call list
+    CREATE TABLE sms_campaign_replies (
+        id INTEGER PRIMARY KEY,
+        campaign_id INTEGER NOT NULL REFERENCES sms_campaigns(id) ON DELETE CASCADE,
+        message_id INTEGER REFERENCES sms_campaign_messages(id) ON DELETE SET NULL,
+        inbox_id INTEGER UNIQUE REFERENCES sms_inbox(id) ON DELETE SET NULL,
+        phone TEXT NOT NULL,
+        text TEXT NOT NULL,
+        opt_out INTEGER NOT NULL DEFAULT 0 CHECK (opt_out IN (0, 1)),
+        received_at REAL NOT NULL
+    );
+    CREATE INDEX sms_campaign_replies_campaign ON sms_campaign_replies(campaign_id, received_at);
+"""
+MIGRATIONS.append(MIGRATION_8_CONF_AUTO)
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from . import conference_calls, conferences
+
 # Call parking (res_parking): the operator parks a caller on a space, anyone dials it to
 # pick the call up; after PARK_TIMEOUT_S the caller comes back to the operator destination.
 PARK_EXTEN = "700"
@@ -234,6 +236,8 @@ def _extensions_conf(snap: dict, lay: Layout) -> str:
     out += ["include => parkedcalls", "include => jns-inbound", ""]
     out += _live_contexts(snap)
     out += _campaign_contexts()
+    out += conferences.dialplan(snap, lay)        # conference rooms (CONF-1, CONF-2)
+    out += conference_calls.dialplan(snap, lay)   # the box's calls to members (CONF-3, AUTO-2)
     # Every inbound call: the route service decides (blacklist first, then caller rules,
     # opening hours, language, VIP, recording) before the call is answered.  Without an
     # answer from it the dialled number's route as rendered here still takes the call.

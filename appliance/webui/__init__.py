@@ -36,6 +36,7 @@ from . import crm, crm_api
 from . import crm_calls
 from . import crm_work
 from . import crm_planner
+from . import conf_schedules, conferences, sms_campaigns
 from .forms import UPLOAD_MAX_BYTES
 from .i18n import current_lang, gettext
 
@@ -94,6 +95,9 @@ def create_app(db_path: str, status_provider: Callable[[], dict] | None = None,
     crm_calls.init_app(app)   # campaign hand-offs land in the CRM at once
     app.register_blueprint(crm_work.bp)   # /crm/: e-mail and SMS, projects and time, files
     app.register_blueprint(crm_planner.bp)   # /crm/tasks/, /crm/calendar/: tasks, meetings, feeds
+    app.register_blueprint(conferences.bp)   # /conferences/: rooms, live participants (CONF-1, 2)
+    app.register_blueprint(conf_schedules.bp)   # /conferences/schedules/: CONF-3, AUTO-2
+    app.register_blueprint(sms_campaigns.bp)   # /campaigns/sms/: SMS campaigns (AUTO-3)
     app.jinja_env.globals.update(_=gettext, current_lang=current_lang,
                                  admin_pages=admin.PAGES, admin_areas=admin.AREAS)
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True

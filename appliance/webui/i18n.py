@@ -193,6 +193,18 @@ ENGLISH.update(PLANNER_ENGLISH)
 from .i18n_crm_work import CRM_WORK, CRM_WORK_ENGLISH  # noqa: E402 - e-mail/SMS, projects, files
 CATALOG.update({k: v for k, v in CRM_WORK.items() if k not in CATALOG})  # others' words stay
 ENGLISH.update(CRM_WORK_ENGLISH)
+from .i18n_conf import CONF, CONF_ENGLISH  # noqa: E402 - conference rooms
+CATALOG.update({k: v for k, v in CONF.items() if k not in CATALOG})
+ENGLISH.update(CONF_ENGLISH)
+from .i18n_confsched import CONFSCHED, CONFSCHED_ENGLISH  # noqa: E402 - scheduled conferences, polls
+CATALOG.update({k: v for k, v in CONFSCHED.items() if k not in CATALOG})
+ENGLISH.update(CONFSCHED_ENGLISH)
+from .i18n_voicecast import VOICECAST, VOICECAST_ENGLISH  # noqa: E402 - voice mailing
+CATALOG.update({k: v for k, v in VOICECAST.items() if k not in CATALOG})
+ENGLISH.update(VOICECAST_ENGLISH)
+from .i18n_smscamp import SMSCAMP, SMSCAMP_ENGLISH  # noqa: E402 - SMS campaigns
+CATALOG.update({k: v for k, v in SMSCAMP.items() if k not in CATALOG})
+ENGLISH.update(SMSCAMP_ENGLISH)
 
 
 def current_lang() -> str:
