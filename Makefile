@@ -78,6 +78,7 @@ bench: deps venv rootfs image
 	$(PY) -m bench.backup
 	$(PY) -m bench.update
 	$(PY) -m bench.crm
+	$(PY) -m bench.auto
 
 clean:
 	rm -rf build/bench build/screens var $(VENV)

@@ -317,7 +317,7 @@ def test_catalogue_covers_every_ui_string():
     """Each _("...") in templates and views, and each flashed or titled id, has Polish."""
     pattern = re.compile(r"""(?:\b_\(|flash\(|title=|message=)\s*(["'])((?:(?!\1).)+)\1""")
     ids = set()
-    for path in list(WEBUI.glob("templates/*.html")) + list(WEBUI.glob("*.py")):
+    for path in list(WEBUI.glob("templates/**/*.html")) + list(WEBUI.glob("*.py")):
         ids |= {m.group(2) for m in pattern.finditer(path.read_text(encoding="utf-8"))
                 if "{{" not in m.group(2)}
     ids = {i for i in ids if not i.endswith(":")}  # "role:" ~ value: prefixes, added below

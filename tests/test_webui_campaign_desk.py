@@ -53,6 +53,13 @@ def tomorrow_at(hour: int) -> tuple[str, str, float]:
     return day.isoformat(), at.strftime("%H:%M"), at.timestamp()
 
 
+def hours_ahead(hours: int) -> tuple[str, str, float]:
+    """A callback time `hours` from now (whole minutes): inside the desk's 24-hour horizon
+    at any time of day, where "tomorrow 10:30" is not before 10:30."""
+    at = (dt.datetime.now() + dt.timedelta(hours=hours)).replace(second=0, microsecond=0)
+    return at.date().isoformat(), at.strftime("%H:%M"), at.timestamp()
+
+
 def row(db, sql, args=()):
     found = list(db.query(sql, list(args)))
     return found[0] if found else None
@@ -100,7 +107,7 @@ def test_disposition_with_a_callback_for_a_colleague(app, db):
     assert "enter the callback date as YYYY-MM-DD and the time as HH:MM" in text(r)
     assert row(db, "SELECT disposition FROM campaign_calls WHERE id = ?", [call_id])[
         "disposition"] is None
-    day, clock, due = tomorrow_at(10)
+    day, clock, due = hours_ahead(3)
     r = anna.post(url, data={"csrf_token": token, "code": "callback", "callback_date": day,
                              "callback_time": clock, "callback_agent": "102",
                              "note": "po obiedzie"}, follow_redirects=True)

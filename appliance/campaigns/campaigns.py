@@ -30,7 +30,14 @@ MODES = ("preview", "progressive", "predictive")
 STATUSES = ("draft", "running", "paused", "stopped", "finished")
 STATES = ("new", "dialing", "retry", "callback", "done", "failed", "dnc")
 OUTCOMES = ("connected", "abandoned", "machine", "noanswer", "busy", "failed", "invalid",
-            "cancelled")
+            "cancelled", "pressed", "listened", "answered")
+# voice mailing (AUTO-1): the message instead of an agent; see appliance.campaigns.voicecast
+KINDS = ("agents", "voice")
+MESSAGE_LANGS = ("pl", "en")
+CONNECT_KEYS = ("",) + tuple("0123456789")
+REPEAT_KEYS = ("",) + tuple("0123456789*#")
+MACHINE_ACTIONS = ("short", "retry", "hangup")
+MAX_MESSAGE_CHARS = 2000
 ABANDON_RULES = ("day", "30d")
 RECORD = ("all", "none")
 IDLE_REASONS = ("", "paused", "outside_window", "no_agents", "no_contacts", "abandon_cap",
@@ -66,6 +73,9 @@ DEFAULTS: dict[str, Any] = {
     "retry_failed_s": 1800, "retry_machine_s": 7200, "noagent_prompt": "", "record": "all",
     "amd": 0, "abandon_cap": LEGAL_ABANDON_CAP, "abandon_rule": "day", "max_ratio": 3.0,
     "script": "",
+    "kind": "agents", "message_prompt": "", "message_text": "", "message_lang": "pl",
+    "connect_key": "1", "repeat_key": "2", "max_repeats": 2, "machine_action": "short",
+    "machine_prompt": "", "machine_text": "", "max_lines": 4,
 }
 RETRY_FIELDS = ("retry_noanswer_s", "retry_busy_s", "retry_failed_s", "retry_machine_s")
 
@@ -92,6 +102,20 @@ E_RULE = "abandon rule: day (UK Ofcom) or 30d (US FTC)"
 E_RATIO = "lines per agent: a number from 1 to 5"
 E_SCRIPT = "agent script: at most 20000 characters"
 E_UNKNOWN_FIELD = "campaign: unknown field"
+E_KIND = "campaign kind: agents or voice mailing"
+E_VOICE_QUEUE = "voice mailing: choose the queue callers reach with the key"
+E_MESSAGE = "voice mailing: choose a recorded message or type the text to speak"
+E_MESSAGE_PROMPT = "voice mailing: the recorded message must be one of the box's prompts"
+E_MESSAGE_LONG = "voice mailing: the message text is at most 2000 characters"
+E_MESSAGE_LANG = "voice mailing: the message language is Polish or English"
+E_PLACEHOLDER = "voice mailing: the message names a field no attached list has"
+E_CONNECT_KEY = "voice mailing: the key to reach an agent is a digit 0-9 or none"
+E_REPEAT_KEY = "voice mailing: the repeat key is a digit, * or # or none"
+E_SAME_KEYS = "voice mailing: the repeat key and the key to reach an agent must differ"
+E_MAX_REPEATS = "voice mailing: repeats: a whole number from 0 to 5"
+E_MACHINE_ACTION = "answering machines: short message, retry later or hang up"
+E_MACHINE_MESSAGE = "answering machines: the short message needs a recording or a text"
+E_MAX_LINES = "voice mailing: lines at once: a whole number from 1 to 60"
 E_EXISTS = "a campaign with this name already exists"
 E_NO_CAMPAIGN = "no such campaign"
 E_NO_LIST = "no such contact list"
@@ -106,7 +130,8 @@ ERRORS = tuple(v for k, v in dict(globals()).items() if k.startswith("E_"))
 W_CAP = "the abandon cap is above 3 %, the legal limit in the UK and the US"
 W_NO_PROMPT = "no no-agent message chosen: answered calls with no free agent hear silence"
 W_WINDOW_US = "the calling window goes outside 8:00-21:00 (the US rule)"
-WARNINGS = (W_CAP, W_NO_PROMPT, W_WINDOW_US)
+W_VOICE_NO_KEY = "no key to reach an agent: callees can only listen"
+WARNINGS = (W_CAP, W_NO_PROMPT, W_WINDOW_US, W_VOICE_NO_KEY)
 
 
 def save_campaign(db: sqlite_utils.Database, name: str, *, user: str,
@@ -131,7 +156,9 @@ def save_campaign(db: sqlite_utils.Database, name: str, *, user: str,
             found = db.execute("SELECT id FROM queues WHERE name = ?", [queue]).fetchone()
             row["queue_id"] = found[0] if found else -1
         row.update(fields)
-        row = _checked(db, row)
+        if lists is not None:
+            lists = [int(i) for i in lists]
+        row = _checked(db, row, lists if lists is not None else _list_ids(db, old))
         now = time.time()
         if old:
             cols = list(row)
@@ -153,9 +180,23 @@ def save_campaign(db: sqlite_utils.Database, name: str, *, user: str,
     return campaign_id
 
 
-def _checked(db: sqlite_utils.Database, row: dict[str, Any]) -> dict[str, Any]:
+def _list_ids(db: sqlite_utils.Database, old: dict | None) -> list[int]:
+    if not old:
+        return []
+    return [r[0] for r in db.execute("SELECT list_id FROM campaign_lists WHERE campaign_id = ?",
+                                     [old["id"]])]
+
+
+def _checked(db: sqlite_utils.Database, row: dict[str, Any],
+             list_ids: Iterable[int] = ()) -> dict[str, Any]:
     """The row with every value in its stored type, or the StoreError of the first wrong one."""
     out = dict(row)
+    if out["kind"] not in KINDS:
+        raise StoreError(E_KIND)
+    if out["kind"] == "voice" and (out["queue_id"] is None or not db.execute(
+            "SELECT 1 FROM queues WHERE id = ?",
+            [_int(out["queue_id"], E_VOICE_QUEUE)]).fetchone()):
+        raise StoreError(E_VOICE_QUEUE)
     out["title"] = str(out["title"] or "").strip()
     if len(out["title"]) > 80:
         raise StoreError(E_TITLE)
@@ -212,6 +253,73 @@ def _checked(db: sqlite_utils.Database, row: dict[str, Any]) -> dict[str, Any]:
     out["script"] = str(out["script"] or "")
     if len(out["script"]) > 20000:
         raise StoreError(E_SCRIPT)
+    _check_voice(db, out, list_ids)
+    return out
+
+
+def _check_voice(db: sqlite_utils.Database, out: dict[str, Any], list_ids: Iterable[int]) -> None:
+    """Voice mailing's fields (kept, and checked as typed, on agent campaigns too)."""
+    voice = out["kind"] == "voice"
+    prompts = prompt_choices(db)
+    for key in ("message_prompt", "machine_prompt", "message_text", "machine_text"):
+        out[key] = str(out[key] or "").strip()
+        if key.endswith("_text") and len(out[key]) > MAX_MESSAGE_CHARS:
+            raise StoreError(E_MESSAGE_LONG)
+        if key.endswith("_prompt") and out[key] and out[key] not in prompts:
+            raise StoreError(E_MESSAGE_PROMPT)
+    if out["message_lang"] not in MESSAGE_LANGS:
+        raise StoreError(E_MESSAGE_LANG)
+    out["connect_key"] = str(out["connect_key"] or "").strip()
+    if out["connect_key"] not in CONNECT_KEYS:
+        raise StoreError(E_CONNECT_KEY)
+    out["repeat_key"] = str(out["repeat_key"] or "").strip()
+    if out["repeat_key"] not in REPEAT_KEYS:
+        raise StoreError(E_REPEAT_KEY)
+    if out["repeat_key"] and out["repeat_key"] == out["connect_key"]:
+        raise StoreError(E_SAME_KEYS)
+    out["max_repeats"] = _int(out["max_repeats"], E_MAX_REPEATS)
+    if not 0 <= out["max_repeats"] <= 5:
+        raise StoreError(E_MAX_REPEATS)
+    if out["machine_action"] not in MACHINE_ACTIONS:
+        raise StoreError(E_MACHINE_ACTION)
+    out["max_lines"] = _int(out["max_lines"], E_MAX_LINES)
+    if not 1 <= out["max_lines"] <= 60:
+        raise StoreError(E_MAX_LINES)
+    if not voice:
+        return
+    if not out["message_prompt"] and not out["message_text"]:
+        raise StoreError(E_MESSAGE)
+    if out["amd"] and out["machine_action"] == "short" and not (
+            out["machine_prompt"] or out["machine_text"]):
+        raise StoreError(E_MACHINE_MESSAGE)
+    known = list_fields(db, list_ids)
+    for key in ("message_text", "machine_text"):
+        for name in placeholders(out[key]):
+            if name.casefold() not in {k.casefold() for k in known}:
+                raise StoreError(f"{E_PLACEHOLDER}: {{{name}}}")
+
+
+def placeholders(text: str) -> list[str]:
+    """The {names} a message uses, in order, each once."""
+    from .desk import PLACEHOLDER
+    out: list[str] = []
+    for match in PLACEHOLDER.finditer(text or ""):
+        name = match.group(1).strip()
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def list_fields(db: sqlite_utils.Database, list_ids: Iterable[int]) -> list[str]:
+    """The placeholders a message may use: name, phone and the lists' own fields."""
+    out = ["name", "phone"]
+    for list_id in list_ids:
+        row = db.execute("SELECT fields FROM contact_lists WHERE id = ?", [list_id]).fetchone()
+        try:
+            names = json.loads(row[0]) if row else []
+        except ValueError:
+            names = []
+        out += [n for n in names if isinstance(n, str) and n not in out]
     return out
 
 
@@ -224,6 +332,8 @@ def warnings(row: dict[str, Any]) -> list[str]:
         out.append(W_NO_PROMPT)
     if row.get("window_start", "09:00") < "08:00" or row.get("window_end", "20:00") > "21:00":
         out.append(W_WINDOW_US)
+    if row.get("kind") == "voice" and not row.get("connect_key"):
+        out.append(W_VOICE_NO_KEY)
     return out
 
 
@@ -377,8 +487,8 @@ def _check_startable(db: sqlite_utils.Database, campaign_id: int, today: datetim
         raise StoreError(E_START_LISTS)
     if not db.execute("SELECT 1 FROM trunks LIMIT 1").fetchone():
         raise StoreError(E_START_TRUNK)
-    if not db.execute("SELECT 1 FROM queue_members WHERE queue_id = ? LIMIT 1",
-                      [row["queue_id"]]).fetchone():
+    if row["kind"] == "agents" and not db.execute(
+            "SELECT 1 FROM queue_members WHERE queue_id = ? LIMIT 1", [row["queue_id"]]).fetchone():
         raise StoreError(E_START_QUEUE)
     if row["end_date"] and row["end_date"] < today.isoformat():
         raise StoreError(E_START_ENDED)
@@ -451,7 +561,8 @@ def progress(db: sqlite_utils.Database, campaign_id: int, now: float | None = No
         "in_flight": in_flight, "requested": requested,
         "abandon": {**counts, "rate": rate, "cap": row["abandon_cap"],
                     "rule": row["abandon_rule"]},
-        "dialer": dialer, "dialer_running": running,
+        "dialer": dialer, "dialer_running": running, "kind": row["kind"],
+        "max_lines": row["max_lines"],
         "idle_reason": (dialer or {}).get("idle_reason", "") if running else "",
     }
 

@@ -15,21 +15,28 @@ before its Originate is sent, so a crash never leaves a call Asterisk placed tha
 database does not know; open calls without a live channel are closed as 'failed' when the
 dialer starts or Asterisk comes back.  All database work happens in the dialer's own thread;
 AMI events are only queued by the AMI reader thread.
+
+Voice mailing (campaigns of kind 'voice', appliance.campaigns.voicecast) shares all of this
+but the pacing: no agent is promised to the person who answers (the message itself is the
+call's purpose, an agent only for those who press the key), so there is no pacer
+prediction and no abandon rule; the tick keeps at most the campaign's max_lines calls up,
+inside its window, with a trunk.  Its calls (mode 'voice') go into `jns-voicecast`, each
+with its message made beforehand, and tell key presses, seconds heard and the end of the
+message as UserEvents.
 """
 from __future__ import annotations
 
 import json
 import logging
 import os
-import queue
-import threading
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Callable
 
 from ..store import db as store
-from . import lists, pacer
+from ..telephony.ami import AmiWorker
+from . import lists, pacer, voicecast
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +93,15 @@ class Call:
     cause: int | None = None        # Hangup Cause of our channel
     hungup_at: float | None = None
     withdrawn: bool = False
+    # voice mailing
+    keys: str = ""                  # every key pressed, in order
+    pressed: bool = False           # the connect key: sent to the queue
+    listened: bool = False          # heard the message to the end
+    heard_s: float | None = None    # seconds of the message heard (repeats included)
+
+    @property
+    def voice(self) -> bool:
+        return self.mode == "voice"
 
 
 def dial_number(phone: str) -> str:
@@ -95,6 +111,12 @@ def dial_number(phone: str) -> str:
 
 def outcome_of(call: Call) -> str:
     """What became of a call that has ended (campaign_calls.outcome)."""
+    if call.voice:
+        return voicecast.outcome(
+            answered=bool(call.answered_at), machine=call.machine, pressed=call.pressed,
+            connected=bool(call.connected_at), listened=call.listened,
+            unanswered="cancelled" if call.withdrawn and not call.answered_at
+            else outcome_by_cause(call.cause, call.reason))
     if call.agent_first:
         if not call.agent_answered:
             return "cancelled"          # the agent's phone did not take it: nobody dialed
@@ -129,6 +151,13 @@ def outcome_by_cause(cause: int | None, reason: str | None) -> str:
     return "failed"
 
 
+def _float(value) -> float | None:
+    try:
+        return round(float(value), 2)
+    except (TypeError, ValueError):
+        return None
+
+
 def _int(value) -> int | None:
     try:
         return int(value)
@@ -136,97 +165,40 @@ def _int(value) -> int | None:
         return None
 
 
-class Dialer:
-    """The dialer thread over one database and one AMI session; see the module docstring."""
+class Dialer(AmiWorker):
+    """The dialer thread over one database and one AMI session; see the module docstring
+    (the thread, its events and its ticks: telephony.ami.AmiWorker)."""
+
+    name = "dialer"
+    follow = ("OriginateResponse", "Hangup", "UserEvent", "AgentConnect")
+    event_mask = EVENT_MASK
 
     def __init__(self, db_path: str | os.PathLike, ami, *, tick_s: float = TICK_S,
                  clock: Callable[[], float] = time.time,
                  asterisk_root: str = "/var/lib/jns/asterisk",
-                 connect_s: int = CONNECT_S) -> None:
-        self.db_path = os.fspath(db_path)
-        store.open_db(self.db_path).conn.close()     # migrated once, up front
-        self.ami = ami
-        self.tick_s = tick_s
-        self.clock = clock
+                 connect_s: int = CONNECT_S, host_root: str | None = None) -> None:
+        super().__init__(db_path, ami, tick_s=tick_s, clock=clock)
         self.asterisk_root = asterisk_root
+        # where this process writes what Asterisk reads at asterisk_root (they differ when
+        # Asterisk runs in a chroot, as in the tests)
+        self.host_root = host_root or asterisk_root
+        self.voice_errors: dict[int, str] = {}      # campaign id -> last message failure
         self.connect_s = connect_s
-        self.db = None
         self.calls: dict[str, Call] = {}            # uniqueid -> call in flight
         self.pacers: dict[int, pacer.Pacer] = {}
-        self._events: queue.Queue = queue.Queue()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._reconcile = threading.Event()
-        self._reconcile.set()                        # once at start
         self._status_written = ("", 0.0)
         self._marked: set[int] = set()               # calls already told to the pacer as AM
-        self.last_error: str | None = None
-        self.ticks = 0
 
-    # -- lifecycle ---------------------------------------------------------------------
-
-    def start(self) -> "Dialer":
-        for name in ("OriginateResponse", "Hangup", "UserEvent", "AgentConnect"):
-            self.ami.on_event(name, self._on_event)
-        self.ami.on_connect(self._on_connect)
-        if self.ami.connected:
-            self._on_connect()
-        self._thread = threading.Thread(target=self._run, name="dialer", daemon=True)
-        self._thread.start()
-        return self
-
-    @property
-    def alive(self) -> bool:
-        """The dialer thread runs (jns-calld's systemd watchdog ping depends on it)."""
-        return self._thread is not None and self._thread.is_alive()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._events.put(None)
-        if self._thread:
-            self._thread.join(timeout=10)
-
-    def _on_connect(self) -> None:
-        """A new AMI session: only the events we need, then check the open calls."""
-        try:
-            self.ami.action("Events", EventMask=EVENT_MASK)
-        except Exception as exc:
-            log.warning("dialer: could not set the AMI event mask: %s", exc)
-        self._reconcile.set()
-
-    def _on_event(self, ev: dict) -> None:
-        """AMI reader thread: keep only our calls' events; the dialer thread does the rest."""
+    def wants(self, ev: dict) -> bool:
+        """Only our calls' events (AMI reader thread)."""
         name = ev.get("Event")
         if name == "UserEvent" and ev.get("UserEvent") != "JnsCampaign":
-            return
+            return False
         if name in ("Hangup", "AgentConnect") and not ev.get("Uniqueid", "").startswith("jnsc-"):
-            return
+            return False
         if name == "OriginateResponse" and not ev.get("ActionID", "").startswith("jnsd-"):
-            return
-        self._events.put((ev, self.clock()))
-
-    def _run(self) -> None:
-        self.db = store.open_db(self.db_path, migrate=False)
-        next_tick = 0.0
-        while not self._stop.is_set():
-            try:
-                now = time.monotonic()
-                if now >= next_tick:      # events never hold the tick up
-                    next_tick = now + self.tick_s
-                    self.tick()
-                    continue
-                try:
-                    item = self._events.get(timeout=next_tick - now)
-                except queue.Empty:
-                    continue
-                if item is None:
-                    break
-                self._apply(*item)
-            except Exception as exc:   # a bad tick must not end the dialer
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                log.exception("dialer tick failed")
-                self._stop.wait(1.0)
-        self.db.conn.close()
+            return False
+        return True
 
     # -- events ------------------------------------------------------------------------
 
@@ -296,6 +268,18 @@ class Dialer:
         elif kind == "dialed":
             call.dial_status = ev.get("Status", "")
             call.dial_cause = _int(ev.get("Cause"))
+        elif kind == "key":
+            call.keys += ev.get("Key", "")[:1]
+        elif kind in ("pressed", "listened", "heard"):
+            heard = _float(ev.get("Heard"))
+            if heard is not None:
+                call.heard_s = max(call.heard_s or 0.0, heard)
+            if kind == "pressed":
+                call.pressed = True
+            elif kind == "listened":
+                call.listened = True
+            self._write(call, heard_s=call.heard_s, listened=int(call.listened),
+                        pressed=call.keys)
 
     def _amd_on(self, call: Call) -> bool:
         row = self.db.execute("SELECT amd FROM campaigns WHERE id = ?",
@@ -330,12 +314,16 @@ class Dialer:
             self.db.conn.execute(
                 "UPDATE campaign_calls SET outcome = ?, ended_at = ?, cause = ?, "
                 "answered_at = coalesce(answered_at, ?), connected_at = coalesce(connected_at, ?), "
-                "agent = coalesce(agent, ?), amd = ?, recording = ? WHERE id = ?",
+                "agent = coalesce(agent, ?), amd = ?, recording = ?, "
+                "heard_s = coalesce(?, heard_s), listened = max(listened, ?), "
+                "pressed = CASE WHEN ? != '' THEN ? ELSE pressed END WHERE id = ?",
                 [outcome, ended, call.dial_cause if call.agent_first else call.cause,
                  call.answered_at, call.connected_at, call.agent, call.amd, call.recording,
-                 call.id])
+                 call.heard_s, int(call.listened), call.keys, call.keys, call.id])
             if call.contact_id is not None:
                 self._contact_after(call, outcome, rules, now)
+        if call.voice and call.contact_id is not None:
+            self._forget_message(call)
         p = self.pacers.get(call.campaign_id)
         if p is None:
             return
@@ -373,10 +361,12 @@ class Dialer:
                 "attempts = max(attempts - 1, 0) WHERE campaign_id = ? AND contact_id = ? "
                 "AND state = 'dialing'", [state, now, *args])
             return
-        nxt = pacer.retry_at(rules, outcome, attempts[0], now)
-        if outcome == "connected":
+        if call.voice:
+            state, nxt = voicecast.next_step(rules, self._camp_row(call.campaign_id), outcome,
+                                             call.heard_s, attempts[0], now)
+        elif outcome == "connected":
             state, nxt = "done", 0
-        elif nxt is None:
+        elif (nxt := pacer.retry_at(rules, outcome, attempts[0], now)) is None:
             state, nxt = ("failed" if outcome != "abandoned" else "done"), 0
         else:
             state = "retry"
@@ -388,6 +378,21 @@ class Dialer:
         self.db.conn.execute(   # a disposition already set wins over the dialer's guess
             "UPDATE campaign_contacts SET last_outcome = ? WHERE campaign_id = ? "
             "AND contact_id = ? AND last_outcome IS NULL", [outcome, *args])
+
+    def _forget_message(self, call: Call) -> None:
+        """A voice contact that will not be called again: its spoken files go (a retry
+        keeps them; making one again costs tens of milliseconds)."""
+        row = self.db.execute("SELECT state FROM campaign_contacts WHERE campaign_id = ? "
+                              "AND contact_id = ?", [call.campaign_id, call.contact_id]).fetchone()
+        if row is None or row[0] in ("done", "failed", "dnc"):
+            try:
+                voicecast.forget(self.host_root, call.campaign_id, call.contact_id)
+            except OSError as exc:
+                log.warning("voice mailing: could not remove a spoken message: %s", exc)
+
+    def _camp_row(self, campaign_id: int) -> dict:
+        cur = self.db.execute("SELECT * FROM campaigns WHERE id = ?", [campaign_id])
+        return dict(zip([d[0] for d in cur.description], cur.fetchone() or ()))
 
     # -- the tick ----------------------------------------------------------------------
 
@@ -467,7 +472,35 @@ class Dialer:
                 self._marked.add(call_id)
                 p.observe("machine_marked", at)
 
+    def _voice_tick(self, camp: dict, trunk: str | None, now: float) -> dict:
+        """A voice campaign: up to max_lines calls at once, no agents needed (see the module
+        docstring: no pacer, no abandon rule)."""
+        mine = [c for c in self.calls.values() if c.campaign_id == camp["id"]]
+        reason, placed = "", 0
+        if camp["status"] != "running":
+            self._withdraw(mine, now)
+            reason = "paused"
+        elif not pacer.in_window(pacer.Rules.from_row(camp), now):
+            reason = "outside_window"
+        elif trunk is None:
+            reason = "no_trunk"
+        else:
+            want = int(camp["max_lines"]) - len(mine)
+            placed = self._place(camp, trunk, want, now) if want > 0 else 0
+            if placed < want:
+                reason = "no_contacts"
+            if not mine and placed == 0:
+                self._finished(camp["id"], now)
+        lines = [c for c in self.calls.values() if c.campaign_id == camp["id"]]
+        entry = self._entry(camp, None, reason)
+        entry.update(lines=len(lines), max_lines=int(camp["max_lines"]),
+                     ringing=sum(1 for c in lines if not c.answered_at),
+                     error=self.voice_errors.get(camp["id"], ""))
+        return entry
+
     def _campaign_tick(self, camp: dict, trunk: str | None, now: float) -> dict:
+        if camp["kind"] == "voice":
+            return self._voice_tick(camp, trunk, now)
         p = self._pacer(camp, now)
         mine = [c for c in self.calls.values() if c.campaign_id == camp["id"]]
         if camp["status"] != "running":
@@ -610,8 +643,46 @@ class Dialer:
                 [now, camp_id, contact_id])
         return call_id
 
+    def _originate_voice(self, camp: dict, trunk: str, contact_id: int, phone: str,
+                         attempt: int, now: float) -> bool:
+        """A voice mailing call: its message made first (a failure fails this call only and
+        ends the tick's dialing: the next try waits for the failed-call retry delay)."""
+        uniqueid = f"jnsc-{uuid.uuid4().hex}"
+        call_id = self._start_row(camp["id"], contact_id, call_id=None, phone=phone,
+                                  attempt=attempt, mode="voice", uniqueid=uniqueid, now=now)
+        call = Call(call_id, camp["id"], contact_id, uniqueid, phone, "voice", now)
+        try:
+            msg = voicecast.prepare(self.db, camp, contact_id, host_root=self.host_root,
+                                    asterisk_root=self.asterisk_root)
+        except (voicecast.VoicecastError, OSError) as exc:
+            error = str(exc)
+            log.warning("campaign %s: call %s not placed: %s", camp["id"], call_id, error)
+            self.voice_errors[camp["id"]] = error
+            self.db.conn.execute("UPDATE campaign_calls SET note = ? WHERE id = ?",
+                                 [error[:500], call_id])
+            self._finish(call, now, "failed")
+            return False
+        self.voice_errors.pop(camp["id"], None)
+        self.calls[uniqueid] = call
+        variables = {
+            "__JNS_CALL": call_id, "JNS_CAMPAIGN": camp["id"], "__JNS_QUEUE": camp["queue"],
+            "JNS_MESSAGE": msg.sound, "JNS_MACHINE_MSG": msg.machine_sound or "none",
+            "JNS_AMD": int(camp["amd"]), "JNS_CONNECT_KEY": camp["connect_key"] or "none",
+            "JNS_REPEAT_KEY": camp["repeat_key"] or "none",
+            "JNS_MAX_REPEATS": int(camp["max_repeats"]),
+            "JNS_NOAGENT": self._noagent_prompt(camp),
+            "JNS_RECORD": 1 if camp["record"] == "all" else 0}
+        cid = camp["caller_id"] or ""
+        return self._send_originate(call, now, Channel=f"PJSIP/{dial_number(phone)}@{trunk}",
+                                    Context="jns-voicecast", Exten="s", Priority="1",
+                                    Timeout=str(int(camp["ring_s"]) * 1000),
+                                    CallerID=f"<{cid}>" if cid else "",
+                                    Variable=",".join(f"{k}={v}" for k, v in variables.items()))
+
     def _originate_auto(self, camp: dict, trunk: str, contact_id: int, phone: str,
                         attempt: int, now: float) -> bool:
+        if camp["kind"] == "voice":
+            return self._originate_voice(camp, trunk, contact_id, phone, attempt, now)
         uniqueid = f"jnsc-{uuid.uuid4().hex}"
         call_id = self._start_row(camp["id"], contact_id, call_id=None, phone=phone,
                                   attempt=attempt, mode=camp["mode"], uniqueid=uniqueid, now=now)
@@ -741,7 +812,7 @@ class Dialer:
             "campaign_id = :c AND done_at IS NULL) + (SELECT count(*) FROM campaign_calls WHERE "
             "campaign_id = :c AND ended_at IS NULL AND outcome IS NULL) + (SELECT count(*) "
             "FROM campaign_calls WHERE campaign_id = :c AND outcome = 'connected' AND "
-            "disposition IS NULL AND ended_at > :since)",
+            "mode != 'voice' AND disposition IS NULL AND ended_at > :since)",
             {"c": campaign_id, "since": now - DISPOSITION_WAIT_S}).fetchone()[0]
         if left:
             return False

@@ -87,6 +87,38 @@ AGENT_COLUMNS = [
     Column("contacts_per_hour", "Contacts per agent hour", "number"),
     Column("occupancy", "Occupancy", "percent"),
 ]
+# voice mailing (AUTO-1): each number once, by its final outcome (appliance.campaigns.voicecast)
+VOICE_TOTAL_COLUMNS = [
+    Column("numbers", "Numbers"),
+    Column("dialed", "Dialed"),
+    Column("answered", "Answered"),
+    Column("listened", "Listened to the end"),
+    Column("pressed", "Pressed the key"),
+    Column("connected", "Connected to an agent"),
+    Column("noanswer", "Not answered"),
+    Column("busy", "Busy"),
+    Column("failed", "Failed"),
+    Column("machine", "Answering machine"),
+    Column("dnc", "Do not call"),
+    Column("waiting", "Still to call"),
+]
+NUMBER_COLUMNS = [
+    Column("phone", "Number", "text"),
+    Column("name", "Name", "text"),
+    Column("outcome", "Final outcome", "outcome"),
+    Column("attempts", "Attempts"),
+    Column("heard_s", "Message heard (s)", "number"),
+    Column("listened", "Listened to the end", "text"),
+    Column("pressed", "Keys pressed", "text"),
+    Column("agent", "Agent", "text"),
+]
+# a number's final outcome in words (the page and the files)
+VOICE_OUTCOME_LABELS = {
+    "connected": "Connected to an agent", "pressed": "Pressed the key, no agent took it",
+    "listened": "Listened to the end", "answered": "Hung up during the message",
+    "machine": "Answering machine", "noanswer": "Not answered", "busy": "Busy",
+    "failed": "Failed", "invalid": "Invalid number", "cancelled": "Withdrawn",
+    "dnc": "Do not call", "": "Not called yet"}
 DISPOSITION_COLUMNS = [
     Column("code", "Code", "text"),
     Column("title", "Disposition", "text"),
@@ -104,9 +136,19 @@ class Report:
     totals: dict = field(default_factory=dict)
     agents: list[dict] = field(default_factory=list)
     dispositions: list[dict] = field(default_factory=list)
+    numbers: list[dict] = field(default_factory=list)       # voice mailing only
+    voice_totals: dict = field(default_factory=dict)
+
+    @property
+    def voice(self) -> bool:
+        return (self.campaign or {}).get("kind") == "voice"
 
     def tables(self) -> list[tuple[str, list[Column], list[dict]]]:
         """(title id, columns, rows) in the order the page and the files show them."""
+        if self.voice:
+            return [("Voice mailing totals", VOICE_TOTAL_COLUMNS, [self.voice_totals]),
+                    ("Per number", NUMBER_COLUMNS, self.numbers),
+                    ("Calls per day", DAY_COLUMNS, self.days + [self.totals])]
         return [("Calls per day", DAY_COLUMNS, self.days + [self.totals]),
                 ("Agents", AGENT_COLUMNS, self.agents),
                 ("Dispositions", DISPOSITION_COLUMNS, self.dispositions)]
@@ -149,6 +191,10 @@ def build(db: sqlite_utils.Database, campaign_id: int, first: dt.date, last: dt.
     rep.totals = {"day": "Total", **totals}
     rep.agents = _agents(db, row, since, until, now)
     rep.dispositions = _dispositions(db, campaign_id, since, until)
+    if rep.voice:     # per number over the whole campaign, whatever the days chosen
+        from . import voicecast
+        rep.numbers = voicecast.numbers(db, campaign_id)
+        rep.voice_totals = voicecast.totals(rep.numbers)
     return rep
 
 
@@ -169,7 +215,11 @@ def _calls(db: sqlite_utils.Database, campaign_id: int, since: float, until: flo
         [campaign_id, since, until]).fetchone()
     out = {"dialed": r[0], **dict(zip(OUTCOME_KEYS, r[1:9])), "in_progress": r[9],
            "machine_marked": r[10], "effective": r[11], "talk_s": r[12], "wrap_s": r[13]}
-    out["answered"] = out["connected"] + out["abandoned"] + out["machine"]
+    voice = db.execute("SELECT count(*) FROM campaign_calls WHERE campaign_id = ? AND "
+                       "started_at >= ? AND started_at < ? AND outcome IN "
+                       "('pressed', 'listened', 'answered')", [campaign_id, since, until]
+                       ).fetchone()[0]      # voice mailing's answered calls with no agent
+    out["answered"] = out["connected"] + out["abandoned"] + out["machine"] + voice
     out["live"] = out["connected"] - out["machine_marked"]
     return out
 
@@ -269,6 +319,13 @@ def cell(value: Any, kind: str, *, xlsx: bool) -> Any:
     return value
 
 
+def outcome_text(value: Any, translate: Callable[[str], str] = str) -> str:
+    """A voice number's final outcome (or yes/no) in words."""
+    if value in ("yes", "no"):
+        return translate(value)
+    return translate(VOICE_OUTCOME_LABELS.get(value, str(value or "")))
+
+
 def write_csv(rep: Report, out: IO[str], translate: Callable[[str], str] = str) -> None:
     """Every table, one after another, each under its title (open `out` as utf-8-sig)."""
     writer = csv.writer(out)
@@ -289,7 +346,9 @@ def write_xlsx(rep: Report, path: str, translate: Callable[[str], str] = str) ->
         sheet = book.create_sheet(translate(title)[:31])
         sheet.append([header(c, translate) for c in columns])
         for row in rows:
-            value = [cell(row.get(c.key), c.kind, xlsx=True) for c in columns]
+            value = [outcome_text(row.get(c.key), translate)
+                     if c.kind == "outcome" or c.key == "listened"
+                     else cell(row.get(c.key), c.kind, xlsx=True) for c in columns]
             if columns[0].key == "day" and row is rep.totals:
                 value[0] = translate("Total")
             sheet.append(value)
@@ -298,6 +357,8 @@ def write_xlsx(rep: Report, path: str, translate: Callable[[str], str] = str) ->
 
 def _text(row: dict, column: Column, translate: Callable[[str], str]) -> Any:
     value = cell(row.get(column.key), column.kind, xlsx=False)
+    if column.kind == "outcome" or column.key == "listened":
+        return outcome_text(value, translate)
     if column.key in ("day", "title", "effective_flag") and isinstance(value, str) and (
             value in ("Total", "yes", "no", "(none yet)")):
         return translate(value)

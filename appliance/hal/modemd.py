@@ -7,7 +7,8 @@ The parent (`Supervisor`) finds ports: those configured in the modems table plus
 /dev/ttyUSB*, /dev/ttyACM* and /dev/serial/by-id/* (or every entry of JNS_MODEM_DEV_DIR /
 --dev-dir), one port per device even when several names lead to it.  For each it starts a
 child process (`Owner`, the only process that opens that port), restarts it when it dies
-and starts it again when a vanished device reappears.  It pings systemd's watchdog.
+and starts it again when a vanished device reappears.  It pings systemd's watchdog and,
+every scan, runs the SMS campaigns' round (appliance.campaigns.sms_campaigns.run).
 
 An owner probes the port with AT (an auto-detected port that never answers is left alone
 for a while), brings the modem up (PIN from the panel entered at most once: see
@@ -482,6 +483,15 @@ class Supervisor:
                 child.kill()
         self.children.clear()
 
+    def run_sms_campaigns(self) -> None:
+        """SMS campaigns (AUTO-3): queue what is due, copy statuses back, file replies.  A
+        campaign bug is logged and never stops the modems."""
+        try:
+            from ..campaigns import sms_campaigns
+            sms_campaigns.run(self.db)
+        except Exception:   # noqa: BLE001 - the next round tries again
+            log.exception("SMS campaigns round failed; the modems go on")
+
     def run(self) -> None:
         sms.release_claims(self.db)   # no owner runs yet: every claim is stale
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -489,6 +499,7 @@ class Supervisor:
         try:
             while True:
                 self.scan()
+                self.run_sms_campaigns()
                 sdnotify.notify("WATCHDOG=1", f"STATUS={len(self.children)} modem port(s) "
                                               "owned")
                 time.sleep(self.scan_s)

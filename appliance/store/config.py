@@ -32,6 +32,7 @@ DESTINATIONS: dict[str, str] = {
     "announcement": "prompt played, then the call ends",
     "hangup": "",
     "operator": "",            # the operator destination set in settings
+    "conference": "conference room (its number)",   # CONF-1: telephony.conferences
     # only inside a menu: they change the call and stay in the IVR
     "language": "language (pl or en); the same menu is played again in it",
     "pin": "IVR menu for callers who typed their PIN",
@@ -195,6 +196,7 @@ def check_destination(db: sqlite_utils.Database, action: str | None, target: str
         "extension": "SELECT 1 FROM agents WHERE extension = ?",
         "voicemail": "SELECT 1 FROM agents WHERE extension = ?",
         "announcement": "SELECT 1 FROM prompts WHERE name = ?",
+        "conference": "SELECT 1 FROM conf_rooms WHERE number = ?",
     }
     if action in exists and not db.execute(exists[action], [target]).fetchone():
         raise StoreError(f"{where}: there is no {DESTINATIONS[action].split(' (')[0]} "
@@ -671,6 +673,8 @@ def snapshot(db: sqlite_utils.Database) -> dict[str, Any]:
             "blocked_sources": security.blocked_addresses(db),
             # DAHDI spans and analog ports (store.hardware): chan_dahdi.conf
             "dahdi": hardware.dahdi_config(db),
+            # conference rooms (telephony.conferences): dialplan and confbridge.conf
+            "conf_rooms": list(db.query("SELECT * FROM conf_rooms ORDER BY number")),
         }
 
 

@@ -1289,6 +1289,8 @@ MIGRATION_8_CONF_AUTO = """
     );
     CREATE INDEX sms_campaign_messages_state ON sms_campaign_messages(campaign_id, state);
     CREATE INDEX sms_campaign_messages_outbox ON sms_campaign_messages(outbox_id);
+    -- a reply is matched by the number's last nine digits (as the CRM does)
+    CREATE INDEX sms_campaign_messages_key ON sms_campaign_messages(substr(phone, -9));
     -- replies to a campaign (an inbound SMS from a number it wrote to within reply_days);
     -- a reply STOP / NIE puts the number on the global do-not-call list
     CREATE TABLE sms_campaign_replies (

@@ -1,9 +1,10 @@
 """Call-control actions of the live call center, carried out through Asterisk's AMI.
 
 Agent desk (log in and out of queues, pause with a reason, click to call), supervision
-(listen, whisper, barge in) and the operator's work (transfer, pick up, hang up, park,
-conference).  jns-calld calls these from its HTTP API; it maps the panel's call ids to
-channels and checks nothing else.  Here only facts are checked (the agent exists, the queue
+(listen, whisper, barge in), the operator's work (transfer, pick up, hang up, park,
+conference) and the conference rooms' controls (participants, mute, kick, lock).
+jns-calld calls these from its HTTP API; it maps the panel's call ids to channels and
+checks nothing else.  Here only facts are checked (the agent exists, the queue
 is assigned, the reason is active, the phone is reachable); who may do what is the panel's
 job.  Every action is written to live_audit with its result, refused ones too.
 
@@ -19,7 +20,7 @@ from typing import Iterable
 
 from ..store import live
 from ..store.db import open_db
-from . import render
+from . import conferences, render
 from .ami import AMIClient, AMIError
 
 log = logging.getLogger(__name__)
@@ -439,6 +440,130 @@ class Actions:
         while f"op-{n}" in used:
             n += 1
         return f"op-{n}"
+
+    # -- conference rooms (CONF-1, CONF-2) ----------------------------------------------
+
+    def conf_rooms(self) -> dict:
+        """{room number: {"members", "locked"}} of the rooms with somebody in them now
+        (a read: not audited)."""
+        try:
+            _, events = self.ami.action_list("ConfbridgeListRooms",
+                                             "ConfbridgeListRoomsComplete")
+        except AMIError as exc:
+            if "no active conferences" not in str(exc).lower():
+                raise ActionError(_ami_message(str(exc))) from exc
+            events = []
+        out = {}
+        for e in events:
+            name = e.get("Conference", "")
+            if e.get("Event") == "ConfbridgeListRooms" and name.startswith("conf-"):
+                out[name[5:]] = {"members": int(e.get("Parties") or 0),
+                                 "locked": (e.get("Locked") or "").lower() == "yes"}
+        return {"rooms": out}
+
+    def conf_list(self, room: str) -> dict:
+        """The participants of a room (a read: not audited, the live page asks every 2 s);
+        an empty room is an empty list."""
+        self._local.db = open_db(self.db_path, migrate=False)
+        try:
+            self._conf_room(room)
+            try:
+                return {"room": room, "locked": self._conf_locked(room),
+                        "participants": self._conf_participants(room)}
+            except AMIError as exc:
+                raise ActionError(_ami_message(str(exc))) from exc
+        finally:
+            self._local.db.conn.close()
+            self._local.db = None
+
+    def conf_member(self, room: str, channel: str, what: str, *, user: str) -> dict:
+        """mute / unmute / kick one participant.  A listener is never unmuted: listen-only
+        is what their PIN promised the others.  A kick ends the participant's call (Hangup):
+        ConfbridgeKick is lost while Asterisk still plays the join announcement."""
+        verbs = {"mute": "ConfbridgeMute", "unmute": "ConfbridgeUnmute", "kick": "Hangup"}
+
+        def run():
+            if what not in verbs:
+                raise ActionError(f"unknown conference action {what!r}")
+            self._conf_room(room)
+            who = {p["channel"]: p for p in self._conf_participants(room)}
+            if channel not in who:
+                raise ActionError("this participant has left the conference; the list is "
+                                  "refreshed")
+            if what == "unmute" and who[channel]["role"] == "listener":
+                raise ActionError("a listen-only participant cannot be unmuted; they joined "
+                                  "with the listener PIN")
+            try:
+                if what == "kick":
+                    self.ami.action("Hangup", Channel=channel)
+                else:
+                    self.ami.action(verbs[what], Conference=conferences.bridge(room),
+                                    Channel=channel)
+            except AMIError as exc:
+                _gone(exc)
+            return {"ok": True}
+        return self._run(user, f"conf_{what}", run, channel=channel, target=room)
+
+    def conf_mute_all(self, room: str, muted: bool, *, user: str) -> dict:
+        """Mute (or unmute) every participant but the leaders; listeners stay muted."""
+        def run():
+            self._conf_room(room)
+            done = 0
+            for p in self._conf_participants(room):
+                if p["role"] == "leader" or (not muted and p["role"] == "listener"):
+                    continue
+                if p["muted"] != muted:
+                    self.ami.action("ConfbridgeMute" if muted else "ConfbridgeUnmute",
+                                    Conference=conferences.bridge(room), Channel=p["channel"])
+                    done += 1
+            return {"ok": True, "changed": done}
+        return self._run(user, "conf_mute_all" if muted else "conf_unmute_all", run, target=room)
+
+    def conf_lock(self, room: str, locked: bool, *, user: str) -> dict:
+        """Lock the room (nobody else gets in) or open it again."""
+        def run():
+            self._conf_room(room)
+            if not self._conf_participants(room):
+                raise ActionError("nobody is in this room; a room is locked while in use")
+            self.ami.action("ConfbridgeLock" if locked else "ConfbridgeUnlock",
+                            Conference=conferences.bridge(room))
+            return {"ok": True, "locked": locked}
+        return self._run(user, "conf_lock" if locked else "conf_unlock", run, target=room)
+
+    def _conf_room(self, room: str) -> None:
+        if not self.db.execute("SELECT 1 FROM conf_rooms WHERE number = ?",
+                               [str(room or "")]).fetchone():
+            raise ActionError(f"there is no conference room {room!r}; reload the page")
+
+    def _conf_participants(self, room: str) -> list[dict]:
+        try:
+            _, events = self.ami.action_list("ConfbridgeList", "ConfbridgeListComplete",
+                                             Conference=conferences.bridge(room))
+        except AMIError as exc:
+            text = str(exc).lower()
+            if "no conference by that name" in text or "no active conferences" in text:
+                return []   # nobody in the room (or in any room)
+            raise
+        roles = {}
+        for e in events:
+            if e.get("Event") == "ConfbridgeList" and e.get("Channel"):
+                try:
+                    roles[e["Channel"]] = self.ami.action(
+                        "Getvar", Channel=e["Channel"], Variable="JNS_CONF_ROLE").get("Value", "")
+                except AMIError:   # left meanwhile: ConfbridgeList's own flags decide
+                    pass
+        return conferences.participants(events, roles)
+
+    def _conf_locked(self, room: str) -> bool:
+        try:
+            _, events = self.ami.action_list("ConfbridgeListRooms",
+                                             "ConfbridgeListRoomsComplete")
+        except AMIError as exc:
+            if "no active conferences" in str(exc).lower():
+                return False
+            raise
+        return any(e.get("Conference") == conferences.bridge(room)
+                   and (e.get("Locked") or "").lower() == "yes" for e in events)
 
     def _need_channel(self, channel: str) -> None:
         if not channel:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import queue
 import socket
 import threading
 import time
@@ -336,3 +338,105 @@ class AMIClient:
                 handler(headers)
             except Exception:
                 log.exception("AMI event handler for %s failed", name)
+
+
+class AmiWorker:
+    """A thread over one database and an AMI session of its own, for a service that places
+    calls and follows them (the campaign dialer, the conference caller; jns-calld runs both).
+
+    The AMI reader thread only queues the events `wants()` keeps; this thread ticks every
+    `tick_s` (events never hold the tick up) and applies the events in between, so every
+    database write happens in one thread.  A new AMI session sets `event_mask` and asks the
+    next tick to reconcile (`_reconcile`): calls left open while Asterisk was away.  A tick
+    that raises is logged and kept in `last_error`; it never ends the thread.
+    Subclasses set `name`, `follow` (event names) and `event_mask`, and write `wants`,
+    `tick` and `_apply`.
+    """
+
+    name = "ami-worker"
+    follow: tuple[str, ...] = ()
+    event_mask = "call,user"
+
+    def __init__(self, db_path: str | os.PathLike, ami, *, tick_s: float,
+                 clock: Callable[[], float] = time.time) -> None:
+        from ..store import db as store
+        self.db_path = os.fspath(db_path)
+        store.open_db(self.db_path).conn.close()     # migrated once, up front
+        self.ami = ami
+        self.tick_s = tick_s
+        self.clock = clock
+        self.db = None
+        self._events: queue.Queue = queue.Queue()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._reconcile = threading.Event()
+        self._reconcile.set()                        # once at start
+        self.last_error: str | None = None
+        self.ticks = 0
+
+    def start(self):
+        for name in self.follow:
+            self.ami.on_event(name, self._on_event)
+        self.ami.on_connect(self._on_connect)
+        if self.ami.connected:
+            self._on_connect()
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+        return self
+
+    @property
+    def alive(self) -> bool:
+        """The thread runs (jns-calld's systemd watchdog ping depends on it)."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._events.put(None)
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def _on_connect(self) -> None:
+        """A new AMI session: only the events we need, then check the open calls."""
+        try:
+            self.ami.action("Events", EventMask=self.event_mask)
+        except Exception as exc:
+            log.warning("%s: could not set the AMI event mask: %s", self.name, exc)
+        self._reconcile.set()
+
+    def _on_event(self, ev: dict) -> None:
+        """AMI reader thread: queue what this worker follows; its own thread does the rest."""
+        if self.wants(ev):
+            self._events.put((ev, self.clock()))
+
+    def wants(self, ev: dict) -> bool:
+        return True
+
+    def tick(self) -> None:
+        raise NotImplementedError
+
+    def _apply(self, ev: dict, at: float) -> None:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        from ..store import db as store
+        self.db = store.open_db(self.db_path, migrate=False)
+        next_tick = 0.0
+        while not self._stop.is_set():
+            try:
+                now = time.monotonic()
+                if now >= next_tick:      # events never hold the tick up
+                    next_tick = now + self.tick_s
+                    self.tick()
+                    continue
+                try:
+                    item = self._events.get(timeout=next_tick - now)
+                except queue.Empty:
+                    continue
+                if item is None:
+                    break
+                self._apply(*item)
+            except Exception as exc:   # a bad tick must not end the worker
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.exception("%s tick failed", self.name)
+                self._stop.wait(1.0)
+        self.db.conn.close()

@@ -365,17 +365,19 @@ class CallService:
                           + self.state.set_queues(queue_rows(self.db), now))
         assignments = assignments_of(self.db)
         if assignments != self._assignments and self.ami.connected:
-            self._drop_unassigned()
+            if not self._drop_unassigned():
+                return      # Asterisk busy: the next change of the database tries again
         self._assignments = assignments
 
-    def _drop_unassigned(self) -> None:
+    def _drop_unassigned(self) -> bool:
         try:
             dropped = self.actions().drop_unassigned()
-        except Exception as exc:   # Asterisk busy or away: the next rebuild tries again
+        except Exception as exc:   # Asterisk busy or away: tried again later
             log.warning("could not log agents out of queues no longer assigned: %s", exc)
-            return
+            return False
         if dropped:
             log.info("logged out of queues no longer assigned: %s", dropped)
+        return True
 
     def _follow_database(self) -> None:
         """Agents, queues or linked users saved in the panel (another connection wrote:
@@ -511,7 +513,7 @@ class CallService:
             from .actions import ActionError
         except ImportError:   # pragma: no cover - helper B's module not there yet
             ActionError = RuntimeError   # noqa: N806
-        acts = self.actions() if name in ACTION_NAMES else None
+        acts = self.actions() if name in ACTION_NAMES + CONF_ACTIONS else None
         if acts is None:
             raise ActionRefused(404, f"unknown action {name!r}")
         try:
@@ -541,6 +543,18 @@ class CallService:
             elif name in ("hangup", "park"):
                 call = call_of(need("call"))
                 result = getattr(acts, name)(call["caller_channel"], user=user, call=call["id"])
+            elif name == "conf_rooms":
+                result = acts.conf_rooms()
+            elif name == "conf_list":
+                result = acts.conf_list(str(need("room")))
+            elif name in ("conf_mute", "conf_unmute", "conf_kick"):
+                result = acts.conf_member(str(need("room")), str(need("channel")), name[5:],
+                                          user=user)
+            elif name in ("conf_lock", "conf_unlock"):
+                result = acts.conf_lock(str(need("room")), name == "conf_lock", user=user)
+            elif name in ("conf_mute_all", "conf_unmute_all"):
+                result = acts.conf_mute_all(str(need("room")), name == "conf_mute_all",
+                                            user=user)
             else:   # conference
                 ids = body.get("calls") or []
                 if not isinstance(ids, list) or not ids:
@@ -574,16 +588,18 @@ def run_box(db_path: Path, layout, queue_log: Path) -> None:
                           secret=secret, alarms=alarms).start()
     ami.start()
     dialer = _start_dialer(db_path, layout)
+    conf_caller = _start_conference_caller(db_path, layout)
     sdnotify.notify("READY=1", f"STATUS=live state on 127.0.0.1:{service.port}")
     interval = sdnotify.watchdog_interval() or 10
-    while all(t.is_alive() for t in service._threads) and (dialer is None or dialer.alive):
+    while all(t.is_alive() for t in service._threads) and (dialer is None or dialer.alive) \
+            and (conf_caller is None or conf_caller.alive):
         st = service.state
         sdnotify.notify("WATCHDOG=1",
                         f"STATUS=Asterisk {'connected' if st.connected else 'away'}; "
                         f"{len(st._views['call'])} calls, {service.events_seen} events, "
                         f"{service.resyncs} rebuilds")
         time.sleep(interval)
-    raise SystemExit("a jns-calld thread ended (or the dialer's)")
+    raise SystemExit("a jns-calld thread ended (or the dialer's or the conference caller's)")
 
 
 def _start_dialer(db_path: Path, layout):
@@ -599,9 +615,25 @@ def _start_dialer(db_path: Path, layout):
         return None
 
 
+def _start_conference_caller(db_path: Path, layout):
+    """The caller of scheduled conferences and group calls (CONF-3, AUTO-2), with an AMI
+    session of its own like the dialer; if it cannot start, the rest goes on (logged)."""
+    try:
+        from .conference_calls import ConferenceCaller
+        ami = AMIClient("127.0.0.1", layout.ami_port, layout.ami_user, layout.ami_secret,
+                        name="conference-caller").start()
+        return ConferenceCaller(db_path, ami).start()
+    except Exception:
+        log.exception("the conference caller could not start; scheduled conferences are not dialled")
+        return None
+
+
 RESYNC_EVENTS = ("FullyBooted", "Reload")   # Asterisk (re)loaded: queues and members may differ
 ACTION_NAMES = ("login", "logout", "pause", "unpause", "dial", "spy", "transfer", "pickup",
                 "hangup", "park", "conference")
+# conference rooms (CONF-1, CONF-2): the live page's list and the leader's controls
+CONF_ACTIONS = ("conf_rooms", "conf_list", "conf_mute", "conf_unmute", "conf_kick", "conf_lock",
+                "conf_unlock", "conf_mute_all", "conf_unmute_all")
 
 
 def extension_of_member(ev: dict) -> str:

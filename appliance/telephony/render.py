@@ -204,6 +204,8 @@ def _destination(action: str, target: str, snap: dict | None = None) -> str:
         return f"jns-outbound,{target},1"
     if action == "language":
         return "jns-hangup,s,1"
+    if action == "conference":
+        return f"jns-confroom,{target},1"
     return f"jns-{action},{target},1"
 
 
@@ -233,11 +235,13 @@ def _extensions_conf(snap: dict, lay: Layout) -> str:
     out += ["exten => _*77X.,1,Answer()",
             f" same => n,{_agi(lay, 'record-prompt', '${EXTEN:3}')}",
             " same => n,Hangup()"]
-    out += ["include => parkedcalls", "include => jns-inbound", ""]
+    out += ["include => jns-confroom",    # conference rooms by their number (CONF-1)
+            "include => parkedcalls", "include => jns-inbound", ""]
     out += _live_contexts(snap)
     out += _campaign_contexts()
     out += conferences.dialplan(snap, lay)        # conference rooms (CONF-1, CONF-2)
     out += conference_calls.dialplan(snap, lay)   # the box's calls to members (CONF-3, AUTO-2)
+    out += _voicecast_contexts()
     # Every inbound call: the route service decides (blacklist first, then caller rules,
     # opening hours, language, VIP, recording) before the call is answered.  Without an
     # answer from it the dialled number's route as rendered here still takes the call.
@@ -287,6 +291,7 @@ def _extensions_conf(snap: dict, lay: Layout) -> str:
         "exten => voicemail,1,Goto(jns-voicemail,${JNS_TARGET},1)",
         "exten => announcement,1,Goto(jns-announcement,${JNS_TARGET},1)",
         "exten => hangup,1,Goto(jns-hangup,s,1)",
+        "exten => conference,1,Goto(jns-confroom,${JNS_TARGET},1)",
         f"exten => operator,1,Goto({operator})",
         "exten => i,1,Goto(" + default + ")",
         "", "; our prompts played as a destination, in the caller's language if we have it",
@@ -501,6 +506,64 @@ def _campaign_contexts() -> list[str]:
     ]
 
 
+def _voicecast_contexts() -> list[str]:
+    """Dialplan of voice mailing calls (AUTO-1; appliance.campaigns.dialer, kind 'voice').
+
+    The Originate sets JNS_CALL, JNS_CAMPAIGN, JNS_QUEUE, JNS_MESSAGE (the contact's message,
+    a sound path), JNS_MACHINE_MSG (the short message for answering machines, or none),
+    JNS_AMD, JNS_CONNECT_KEY and JNS_REPEAT_KEY (a key or none), JNS_MAX_REPEATS, JNS_NOAGENT
+    and JNS_RECORD.  The message plays with Background, so a key cuts it: the connect key
+    sends the callee to the queue, any other key plays it again from the start (a cut
+    message cannot be resumed) while repeats are left, then ends the call.  Seconds heard
+    are counted from the first play (repeats included) and told with every fact.
+    """
+    ev = "UserEvent(JnsCampaign,Call: ${JNS_CALL},Kind: "
+    heard = "Heard: $[${STRFTIME(,,%s.%3q)} - ${JNS_T0}]"
+    return [
+        "; a voice mailing call the callee answered: the message, keys, maybe an agent",
+        "[jns-voicecast]",
+        f"exten => s,1,{ev}answered)",
+        " same => n,Set(__JNS_DIRECTION=out)",
+        " same => n,Set(__JNS_DID=${CALLERID(dnid)})",
+        " same => n,Set(JNS_PLAYS=0)",
+        ' same => n,GotoIf($["${JNS_AMD}" != "1"]?human)',
+        " same => n,AMD()",
+        f" same => n,{ev}amd,Status: ${{AMDSTATUS}},Cause: ${{AMDCAUSE}})",
+        ' same => n,GotoIf($["${AMDSTATUS}" != "MACHINE"]?human)',
+        ' same => n,ExecIf($["${JNS_MACHINE_MSG}" != "none"]?Playback(${JNS_MACHINE_MSG}))',
+        " same => n,Hangup()",
+        " same => n(human),Set(JNS_T0=${STRFTIME(,,%s.%3q)})",
+        " same => n,Set(CHANNEL(hangup_handler_push)=jns-voicecast-end,s,1)",
+        " same => n(play),Set(JNS_PLAYS=$[${JNS_PLAYS} + 1])",
+        " same => n,Background(${JNS_MESSAGE})",
+        " same => n,Set(JNS_LISTENED=1)",
+        f" same => n,{ev}listened,{heard})",
+        " same => n,WaitExten(3)",          # a moment for the key after the message
+        " same => n,Hangup()",
+        f"exten => _[0-9*#],1,{ev}key,Key: ${{EXTEN}})",
+        ' same => n,GotoIf($["${EXTEN}" = "${JNS_CONNECT_KEY}"]?connect)',
+        " same => n,GotoIf($[${JNS_PLAYS} <= ${JNS_MAX_REPEATS}]?s,play)",
+        " same => n,Hangup()",
+        " same => n(connect),Set(JNS_PRESSED=1)",
+        f" same => n,{ev}pressed,{heard})",
+        " same => n,QueueLog(${JNS_QUEUE},${UNIQUEID},NONE,INFO,CAMPAIGN|${JNS_CAMPAIGN})",
+        ' same => n,GotoIf($["${JNS_RECORD}" != "1"]?queue)',
+        " same => n,Set(CHANNEL(hangup_handler_push)=jns-call-end,s,1)",
+        " same => n,Gosub(jns-record,s,1)",
+        f" same => n,{ev}rec,Rec: ${{JNS_REC}})",
+        " same => n(queue),Queue(${JNS_QUEUE},t,,,60,,jns-agent-leg)",
+        " same => n,Playback(${JNS_NOAGENT})",
+        " same => n,Hangup()",
+        "exten => t,1,Hangup()",
+        "exten => i,1,Hangup()",
+        "", "; the callee hung up: how much of the message was heard (unless told already)",
+        "[jns-voicecast-end]",
+        f'exten => s,1,ExecIf($["${{JNS_LISTENED}}${{JNS_PRESSED}}" = ""]?{ev}heard,{heard}))',
+        " same => n,Return()",
+        "",
+    ]
+
+
 def _default_destination(snap: dict) -> str:
     """Where unrouted calls go: the first IVR menu, else the first queue, else goodbye."""
     if snap["menus"]:
@@ -636,15 +699,6 @@ def _simple_files(lay: Layout) -> dict[str, str]:
                                    ("loguserfield", "yes"), ("accountlogs", "no")])]),
         "rtp.conf": _ini([("general", [("rtpstart", lay.rtp_start), ("rtpend", lay.rtp_end),
                                        ("strictrtp", "yes")])]),
-        "confbridge.conf": _ini([
-            ("general", []), ("default_user", [("type", "user")]),
-            ("default_bridge", [("type", "bridge")]),
-            # the operator's conferences: callers, agents and the operator in one room
-            ("jns-operator", [("type", "bridge"), ("max_members", 20),
-                              ("record_conference", "no")]),
-            ("jns-member", [("type", "user"), ("quiet", "yes"), ("announce_only_user", "no"),
-                            ("announce_user_count", "no"), ("music_on_hold_when_empty", "yes"),
-                            ("dsp_drop_silence", "yes")])]),
         "res_parking.conf": _ini([
             ("general", [("parkeddynamic", "no")]),
             ("default", [("parkext", PARK_EXTEN), ("parkpos", f"{PARK_FIRST}-{PARK_LAST}"),
@@ -689,6 +743,7 @@ def render_files(snap: dict, lay: Layout) -> dict[str, str]:
         "musiconhold.conf": _musiconhold_conf(snap, lay),
         "features.conf": _features_conf(snap),
         "voicemail.conf": _voicemail_conf(snap),
+        "confbridge.conf": conferences.confbridge_conf(snap, lay),
         **_simple_files(lay),
         **_dahdi_files(snap),
     }

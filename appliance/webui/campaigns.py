@@ -8,7 +8,10 @@
   why it is not dialing), refreshed from `/campaigns/<id>/progress.json` every 2 s by
   static/campaign.js, or by the page's refresh link without JavaScript;
 - `/campaigns/<id>/report`: per day in a date range (appliance.campaigns.report), with CSV
-  and XLSX downloads of the same tables.
+  and XLSX downloads of the same tables; a voice mailing campaign (AUTO-1) shows its totals
+  and one row per number first;
+- `/campaigns/<id>/listen.wav`: a voice mailing campaign's message as a sample contact hears
+  it (spoken now, into a temporary file: nothing is kept).
 
 Admins and supervisors; agents get 403.  The panel never speaks to Asterisk: a start or
 stop is a status written here that the dialer (jns-calld) reads on its next tick.
@@ -20,12 +23,15 @@ import io
 import json
 import os
 import tempfile
+from pathlib import Path
 
-from flask import (Blueprint, Response, abort, flash, g, jsonify, redirect, render_template,
-                   request, url_for)
+from flask import (Blueprint, Response, abort, current_app, flash, g, jsonify, redirect,
+                   render_template, request, url_for)
 
 from ..campaigns import campaigns as store
 from ..campaigns import report as creport
+from ..campaigns import voicecast
+from ..telephony import sounds
 from ..store.db import StoreError
 from . import charts
 from .auth import db, role_required
@@ -67,6 +73,19 @@ NOT_RUNNING = {"draft": "Not started yet.", "stopped": "Stopped.",
                "dialer_down":
                    "The dialer is not running (service jns-calld), so nothing is dialed."}
 MAX_REPORT_DAYS = creport.MAX_DAYS
+KINDS = {"agents": "Agents: answered calls go to the agents",
+         "voice": "Voice mailing: a message, a key to reach an agent"}
+MACHINE_ACTIONS = {"short": "Leave the short message", "retry": "Hang up and call again later",
+                   "hangup": "Hang up for good"}
+MESSAGE_LANGS = {"pl": "Polish", "en": "English"}
+# a voice campaign's calls today (the page's table)
+VOICE_OUTCOME_LABELS = {k: creport.VOICE_OUTCOME_LABELS[k] for k in (
+    "listened", "pressed", "connected", "answered", "machine", "noanswer", "busy", "failed",
+    "invalid", "cancelled")}
+NO_PROMPT_FILE = ("The recorded message is one of Asterisk's own sounds: "
+                  "there is no file here to play.")
+VOICE_FIELDS = ("message_prompt", "message_text", "message_lang", "connect_key", "repeat_key",
+                "max_repeats", "machine_action", "machine_prompt", "machine_text", "max_lines")
 
 
 # -- list and status --------------------------------------------------------------------
@@ -145,10 +164,14 @@ def _number_text(value) -> str:
     return str(int(value)) if value.is_integer() else str(value)
 
 
-def _posted() -> dict:
-    """The form as typed, for showing it again after a refusal."""
+def _posted(row: dict | None = None) -> dict:
+    """The form as typed, for showing it again after a refusal (a form without the kind or
+    voice mailing fields, as older pages post it, keeps the stored values or the defaults)."""
     form = request.form
     f = {k: form.get(k, "") for k in store.DEFAULTS if k not in ("weekdays", "amd")}
+    for key in ("kind",) + VOICE_FIELDS:
+        if key not in form:
+            f[key] = (row or store.DEFAULTS)[key]
     f["name"] = form.get("name", "")
     f["queue"] = form.get("queue", "")
     f["weekdays"] = form.getlist("weekdays")
@@ -158,7 +181,7 @@ def _posted() -> dict:
 
 
 def _save(name: str, row: dict | None):
-    f = _posted()
+    f = _posted(row)
     fields = {k: f[k] for k in store.DEFAULTS if k not in RETRIES}
     fields["weekdays"] = "".join(f["weekdays"])
     fields["start_date"] = f["start_date"] or None
@@ -173,12 +196,21 @@ def _save(name: str, row: dict | None):
         cid = store.save_campaign(db(), name, user=g.user["username"], queue=f["queue"],
                                   lists=lists, **fields)
     except StoreError as exc:
-        return _form(f, row, str(exc))
+        return _form(f, row, _error_text(str(exc)))
     saved = store.campaign(db(), cid)
     flash(_("Campaign {name} saved.", name=saved["name"]), "ok")
     for warning in store.warnings(saved):
         flash(warning, "info")
     return redirect(url_for(".view", cid=cid))
+
+
+def _error_text(error: str) -> str:
+    """A refusal that names a value ("<fixed text>: {amount}"): the fixed text translated,
+    the value as typed."""
+    head, sep, value = error.partition(": {")
+    if sep and head in store.ERRORS:
+        return _("{error}: {value}", error=_(head), value="{" + value)
+    return error
 
 
 def _minutes_to_seconds(raw: str):
@@ -205,7 +237,9 @@ def _form(f: dict, row: dict | None, error: str | None = None):
     return render_template(
         "campaign_edit.html", f=f, campaign=row, error=error, lists=lists, queues=queues,
         prompts=store.prompt_choices(db()), modes=MODES, rules=RULES, retries=RETRIES,
-        weekdays=WEEKDAYS, placeholders=["name"] + fields,
+        weekdays=WEEKDAYS, placeholders=["name"] + fields, kinds=KINDS,
+        machine_actions=MACHINE_ACTIONS, message_langs=MESSAGE_LANGS,
+        connect_keys=store.CONNECT_KEYS, repeat_keys=store.REPEAT_KEYS,
         warnings=store.warnings(row) if row else []), 200 if error is None else 400
 
 
@@ -215,8 +249,11 @@ def _form(f: dict, row: dict | None, error: str | None = None):
 @role_required(*ROLES)
 def view(cid: int):
     row = _campaign_or_404(cid)
+    voice = row["kind"] == "voice"
     return render_template("campaign.html", campaign=row, p=_progress(cid), poll_ms=POLL_MS,
-                           state_labels=STATE_LABELS, outcome_labels=OUTCOME_LABELS,
+                           state_labels=STATE_LABELS,
+                           outcome_labels=VOICE_OUTCOME_LABELS if voice else OUTCOME_LABELS,
+                           sample=_sample(row) if voice else None,
                            modes=MODES, status_actions=STATUS_ACTIONS,
                            actions=[s for s in STATUS_ACTIONS if store.can_go(row["status"], s)],
                            warnings=store.warnings(row))
@@ -249,9 +286,61 @@ def _progress(cid: int) -> dict:
     p["percent_text"] = f"{p['percent']:.1f} %"
     p["dial_level_text"] = (f"{float(dialer['dial_level']):.2f}"
                             if isinstance(dialer.get("dial_level"), (int, float)) else "—")
-    for key in ("logged_in", "free", "ringing", "waiting"):
+    for key in ("logged_in", "free", "ringing", "waiting", "lines"):
         p[key] = dialer.get(key, "—") if p["dialer_running"] else "—"
+    p["message_error"] = dialer.get("error", "") if p["dialer_running"] else ""
     return p
+
+
+# -- voice mailing: the message as a contact hears it --------------------------------------
+
+def _sample(row: dict, contact_id: int | None = None) -> dict | None:
+    """A contact of the campaign's lists (the first, or `contact_id`) and its message text."""
+    if contact_id is None:
+        found = db().execute(
+            "SELECT c.id FROM contacts c JOIN campaign_lists cl ON cl.list_id = c.list_id "
+            "WHERE cl.campaign_id = ? ORDER BY c.id LIMIT 1", [row["id"]]).fetchone()
+    else:
+        found = db().execute(
+            "SELECT c.id FROM contacts c JOIN campaign_lists cl ON cl.list_id = c.list_id "
+            "WHERE cl.campaign_id = ? AND c.id = ?", [row["id"], contact_id]).fetchone()
+    if not found:
+        return None
+    values = voicecast.contact_values(db(), found[0])
+    return {"id": found[0], "name": values.get("name") or values.get("phone"),
+            "text": voicecast.personal_text(row["message_text"], values)
+            if not row["message_prompt"] else ""}
+
+
+@bp.route("/<int:cid>/listen.wav")
+@role_required(*ROLES)
+def listen(cid: int):
+    """The message for a sample contact (?contact=<id>, default the first), spoken now."""
+    row = _campaign_or_404(cid)
+    if row["kind"] != "voice":
+        abort(404)
+    try:
+        wanted = int(request.args["contact"]) if request.args.get("contact") else None
+    except ValueError:
+        abort(400, _("No such contact in this campaign's lists."))
+    if row["message_prompt"]:
+        prompts_dir = current_app.config.get("PROMPTS_DIR")
+        for lang in (row["message_lang"], "pl", "en"):
+            path = Path(prompts_dir or "/nonexistent") / lang / f"{row['message_prompt']}.wav"
+            if prompts_dir and path.is_file():
+                return Response(path.read_bytes(), mimetype="audio/wav")
+        abort(404, _(NO_PROMPT_FILE))
+    sample = _sample(row, wanted)
+    if sample is None:
+        abort(404, _("No such contact in this campaign's lists."))
+    with tempfile.TemporaryDirectory(prefix="jns-listen-") as tmp:
+        path = Path(tmp) / "message.wav"
+        try:
+            sounds.synthesize(sample["text"], row["message_lang"], path)
+        except sounds.SoundError as exc:
+            abort(503, str(exc))
+        body = path.read_bytes()
+    return Response(body, mimetype="audio/wav")
 
 
 # -- the report -----------------------------------------------------------------------------
@@ -268,7 +357,13 @@ def report(cid: int):
         except StoreError as exc:
             error = _(str(exc))
     chart = None
-    if rep is not None:
+    if rep is not None and rep.voice:
+        t = rep.voice_totals
+        keys = [c for c in creport.VOICE_TOTAL_COLUMNS if c.key not in ("numbers", "waiting")]
+        chart = charts.bar_chart([_(c.label) for c in keys],
+                                 [(_("Numbers"), [t.get(c.key, 0) for c in keys])],
+                                 title=_("Numbers by what came of them"), width=900)
+    elif rep is not None:
         keys = ("connected", "abandoned", "machine", "noanswer", "busy", "failed", "invalid",
                 "cancelled")
         chart = charts.bar_chart([d["day"][5:] for d in rep.days],
@@ -344,6 +439,8 @@ def _show(value, kind: str) -> str:
         return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
     if kind == "int":
         return str(int(value))
+    if kind == "outcome":
+        return creport.outcome_text(value, _)
     return _(str(value)) if value in ("Total", "yes", "no", "(none yet)") else str(value)
 
 

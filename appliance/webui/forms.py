@@ -68,7 +68,7 @@ def put_destination(values: dict[str, Any], prefix: str, action: str | None,
 
 def targets(db) -> list[tuple[str, str]]:
     """(value, label) suggestions for every destination's target field: menus, queues,
-    agent extensions, prompts and languages."""
+    agent extensions, prompts, languages and conference rooms."""
     snap = config.snapshot(db)
     out = [(m["name"], f"{_('action:menu')}: {m['title'] or m['name']}") for m in snap["menus"]]
     out += [(q["name"], f"{_('action:queue')}: {q['title']}") for q in snap["queues"]]
@@ -76,6 +76,8 @@ def targets(db) -> list[tuple[str, str]]:
             for a in webqueries.agents(db)]
     out += [(name, f"{_('action:announcement')}: {name}") for name in prompt_names(db)]
     out += [(lang, f"{_('action:language')}: {lang}") for lang in config.LANGS]
+    out += [(r["number"], f"{_('action:conference')}: {r['title'] or r['number']}")
+            for r in snap["conf_rooms"]]
     return out
 
 
