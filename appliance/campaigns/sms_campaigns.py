@@ -34,7 +34,7 @@ import sqlite_utils
 
 from ..hal import pdu
 from ..store import sms as store_sms
-from ..store.db import StoreError, get_setting, set_setting, transaction
+from ..store.db import StoreError, set_setting, transaction
 from . import lists
 
 STATUSES = ("draft", "running", "paused", "stopped", "finished")
@@ -558,17 +558,12 @@ def take_replies(db: sqlite_utils.Database) -> int:
     """File inbox rows newer than the high-water mark (setting smscamp.inbox_seen) under the
     campaign that last wrote to the sender before the message came, if within its
     reply_days; a STOP / NIE reply puts the number on the global do-not-call list."""
-    try:
-        seen = int(get_setting(db, INBOX_SEEN_KEY, "0") or 0)
-    except ValueError:
-        seen = 0
-    rows = db.execute("SELECT id, sender, text, received_at FROM sms_inbox WHERE id > ? "
-                      "ORDER BY id LIMIT 5000", [seen]).fetchall()
+    rows = store_sms.received_after(db, INBOX_SEEN_KEY)
     if not rows:
         return 0
     added = 0
     with transaction(db):
-        for inbox_id, sender, text, received_at in rows:
+        for inbox_id, sender, text, received_at, _complete in rows:
             key = re.sub(r"\D", "", sender or "")[-9:]
             if len(key) < 6:
                 continue

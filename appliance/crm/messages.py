@@ -26,7 +26,7 @@ import sqlite_utils
 
 from ..store import alerts as store_alerts
 from ..store import sms as store_sms
-from ..store.db import StoreError, get_setting, set_setting, transaction
+from ..store.db import StoreError, set_setting, transaction
 
 from .contacts import match_key
 
@@ -318,12 +318,7 @@ def take_inbound_sms(db: sqlite_utils.Database) -> int:
     crm_messages row (direction 'in', status 'received') per contact and message.  Reads
     sms_inbox rows after the high-water mark (setting crm.sms_inbox_seen); incomplete ones
     are skipped.  Returns how many rows were added; running it again adds nothing."""
-    try:
-        seen = int(get_setting(db, SEEN_KEY, "0") or 0)
-    except ValueError:
-        seen = 0
-    rows = db.execute("SELECT id, sender, text, received_at, complete FROM sms_inbox "
-                      "WHERE id > ? ORDER BY id LIMIT 5000", [seen]).fetchall()
+    rows = store_sms.received_after(db, SEEN_KEY)
     if not rows:
         return 0
     added = 0

@@ -342,6 +342,19 @@ def expire_fragments(db: sqlite_utils.Database, older_than_s: float) -> int:
     return len(groups)
 
 
+def received_after(db: sqlite_utils.Database, mark: str, limit: int = 5000) -> list[tuple]:
+    """Received messages after a reader's high-water mark (the id kept in setting `mark`:
+    the CRM's, the SMS campaigns'), oldest first, as (id, sender, text, received_at,
+    complete).  The reader files them and moves its mark to the last id in the same
+    transaction, so nothing is filed twice or skipped."""
+    try:
+        seen = int(get_setting(db, mark, "0") or 0)
+    except ValueError:
+        seen = 0
+    return db.execute("SELECT id, sender, text, received_at, complete FROM sms_inbox "
+                      "WHERE id > ? ORDER BY id LIMIT ?", [seen, limit]).fetchall()
+
+
 def inbox(db: sqlite_utils.Database, *, limit: int = 100) -> list[dict]:
     """Newest first: id, modem_id, sender, text, sent_at, received_at, parts, complete."""
     return _rows(db.execute("SELECT id, modem_id, sender, text, sent_at, received_at, parts, "
