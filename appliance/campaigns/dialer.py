@@ -36,6 +36,7 @@ from typing import Callable
 
 from ..store import db as store
 from ..telephony.ami import AmiWorker
+from ..telephony.webhooks import campaign_call_ended
 from . import lists, pacer, voicecast
 
 log = logging.getLogger(__name__)
@@ -322,6 +323,7 @@ class Dialer(AmiWorker):
                  call.heard_s, int(call.listened), call.keys, call.keys, call.id])
             if call.contact_id is not None:
                 self._contact_after(call, outcome, rules, now)
+        campaign_call_ended(self.db, call, outcome, ended)   # integrators' webhooks
         if call.voice and call.contact_id is not None:
             self._forget_message(call)
         p = self.pacers.get(call.campaign_id)

@@ -1307,6 +1307,40 @@ MIGRATION_8_CONF_AUTO = """
 """
 MIGRATIONS.append(MIGRATION_8_CONF_AUTO)
 
+# -- 9: webhooks for integrators (issue 12, item 5) -------------------------------------------
+# A webhook is an address on the LAN the box POSTs events to, signed with its secret;
+# `events` is a JSON list of kinds ('call', 'agent', 'campaign') or event names.  Every event
+# is a delivery row per matching webhook; jns-calld's sender retries it with backoff.
+MIGRATION_9_WEBHOOKS = """
+    CREATE TABLE webhooks (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL CHECK (length(url) BETWEEN 8 AND 500),
+        secret TEXT NOT NULL CHECK (length(secret) >= 16),
+        events TEXT NOT NULL DEFAULT '["call","agent","campaign"]',
+        active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+        description TEXT NOT NULL DEFAULT '' CHECK (length(description) <= 200),
+        created_at REAL NOT NULL,
+        created_by TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE webhook_deliveries (
+        id INTEGER PRIMARY KEY,
+        webhook_id INTEGER NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+        event TEXT NOT NULL,
+        payload TEXT NOT NULL,                  -- the JSON body sent, byte for byte
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at REAL NOT NULL,                  -- when the sender tries it (again)
+        last_code INTEGER,                      -- the receiver's HTTP status
+        last_error TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        delivered_at REAL
+    );
+    CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_at);
+    CREATE INDEX webhook_deliveries_hook ON webhook_deliveries(webhook_id, id);
+"""
+MIGRATIONS.append(MIGRATION_9_WEBHOOKS)
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

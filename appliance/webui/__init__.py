@@ -29,7 +29,7 @@ from . import alerts
 from . import hardware
 from . import queue_alarms
 from . import livefeed, operator, pauses
-from . import reports
+from . import reports, staffing
 from . import campaign_desk, campaign_lists, campaigns
 from . import system
 from . import crm, crm_api
@@ -37,6 +37,7 @@ from . import crm_calls
 from . import crm_work
 from . import crm_planner
 from . import conf_schedules, conferences, sms_campaigns
+from . import webhooks
 from .forms import UPLOAD_MAX_BYTES
 from .i18n import current_lang, gettext
 
@@ -85,6 +86,7 @@ def create_app(db_path: str, status_provider: Callable[[], dict] | None = None,
     for module in (livefeed, operator, pauses):   # /live/events, /operator/, pause reasons
         app.register_blueprint(module.bp)
     app.register_blueprint(reports.bp)   # /reports/: call and agent reports, exports, monthly
+    app.register_blueprint(staffing.bp)   # /reports/staffing/: Erlang C/A agents needed
     app.register_blueprint(campaign_lists.bp)   # /campaigns/lists/, /campaigns/dnc/: CMP-1
     app.register_blueprint(campaign_desk.bp)   # campaign calls on the desk, dispositions, callbacks
     app.register_blueprint(campaigns.bp)   # /campaigns/: campaigns, live progress, reports
@@ -98,6 +100,7 @@ def create_app(db_path: str, status_provider: Callable[[], dict] | None = None,
     app.register_blueprint(conferences.bp)   # /conferences/: rooms, live participants (CONF-1, 2)
     app.register_blueprint(conf_schedules.bp)   # /conferences/schedules/: CONF-3, AUTO-2
     app.register_blueprint(sms_campaigns.bp)   # /campaigns/sms/: SMS campaigns (AUTO-3)
+    app.register_blueprint(webhooks.bp)   # /admin/webhooks/: integrators' webhooks (issue 12)
     app.jinja_env.globals.update(_=gettext, current_lang=current_lang,
                                  admin_pages=admin.PAGES, admin_areas=admin.AREAS)
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True

@@ -32,6 +32,7 @@ PAGES = (
     ("hardware.index", "Hardware"),
     ("alarms.index", "Alarms"),
     ("security.index", "Security"),
+    ("webhooks.index", "Webhooks"),
     ("system.index", "System"),
 )
 AREAS = frozenset(endpoint.split(".")[0] for endpoint, _label in PAGES)

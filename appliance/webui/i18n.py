@@ -205,6 +205,11 @@ ENGLISH.update(VOICECAST_ENGLISH)
 from .i18n_smscamp import SMSCAMP, SMSCAMP_ENGLISH  # noqa: E402 - SMS campaigns
 CATALOG.update({k: v for k, v in SMSCAMP.items() if k not in CATALOG})
 ENGLISH.update(SMSCAMP_ENGLISH)
+from .i18n_webhooks import WEBHOOKS, WEBHOOKS_ENGLISH  # noqa: E402 - webhooks (issue 12)
+CATALOG.update({k: v for k, v in WEBHOOKS.items() if k not in CATALOG})
+ENGLISH.update(WEBHOOKS_ENGLISH)
+from .i18n_staffing import STAFFING  # noqa: E402 - staffing forecast, wallboard block
+CATALOG.update({k: v for k, v in STAFFING.items() if k not in CATALOG})
 
 
 def current_lang() -> str:
