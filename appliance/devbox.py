@@ -143,6 +143,15 @@ class DevBox:
         kw.setdefault("asterisk_root", self.layout.root)
         return Dialer(self.db_path, ami, **kw).start()
 
+    def start_conference_caller(self, **kw):
+        """The caller of scheduled conferences and group calls over this devbox, with its own
+        AMI session as in jns-calld.  The caller stops it (and `caller.ami`) before stop()."""
+        from .telephony.conference_calls import ConferenceCaller
+        ami = AMIClient("127.0.0.1", self.layout.ami_port, self.layout.ami_user,
+                        self.layout.ami_secret, name="conference-caller").start()
+        ami.wait_connected(20)
+        return ConferenceCaller(self.db_path, ami, **kw).start()
+
     def start_reports(self, interval: float = 2.0, monthly: bool = False):
         """jns-reports over this devbox (its own database connection, the box's queue_log
         and CDR), reading every `interval` s in a thread; `run_once()` reads now (tests that
@@ -186,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     box.start()
     calld = box.start_calld()
     dialer = box.start_dialer()
+    conferences = box.start_conference_caller()      # scheduled conferences, group calls
+    from .telephony.webhooks import start_in_calld
+    webhooks = start_in_calld(calld, box.db_path)    # integrators' webhooks, as jns-calld
     watchdog = box.start_watchdog()
     reports = box.start_reports(monthly=True)   # queue_log/CDR into the Reports pages
     env = dict(os.environ, **box.web_env())
@@ -215,6 +227,10 @@ Press Ctrl-C to stop.""", flush=True)
     web.wait(timeout=10)
     watchdog.stop()
     reports.stop()
+    if webhooks is not None:
+        webhooks.stop()
+    conferences.stop()
+    conferences.ami.close()
     dialer.stop()
     dialer.ami.close()
     calld.stop()

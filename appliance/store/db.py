@@ -1341,6 +1341,38 @@ MIGRATION_9_WEBHOOKS = """
 """
 MIGRATIONS.append(MIGRATION_9_WEBHOOKS)
 
+# -- 10: callback instead of waiting (issue 12, item 2) ---------------------------------------
+# A caller waiting in a queue presses the queue's callback key: a queue_callbacks row keeps
+# their number; a placeholder call (a Local channel) waits in the queue at their place and,
+# when an agent takes it, the box calls the customer back (appliance.telephony.callbacks).
+MIGRATION_10_CALLBACKS = """
+    ALTER TABLE queues ADD callback_key TEXT NOT NULL DEFAULT '';      -- '' = not offered
+    ALTER TABLE queues ADD callback_retries INTEGER NOT NULL DEFAULT 2;
+    ALTER TABLE queues ADD callback_expiry_s INTEGER NOT NULL DEFAULT 7200;
+    CREATE TABLE queue_callbacks (
+        id INTEGER PRIMARY KEY,
+        queue TEXT NOT NULL,
+        number TEXT NOT NULL,
+        caller_uniqueid TEXT NOT NULL DEFAULT '',   -- the call that asked (its queue callid)
+        position INTEGER NOT NULL DEFAULT 0,        -- its place in the queue then (0 = last)
+        requested_at REAL NOT NULL,
+        placeholder_uniqueid TEXT NOT NULL DEFAULT '',
+        agent TEXT NOT NULL DEFAULT '',
+        answered_at REAL,                           -- an agent took the placeholder
+        dialled_at REAL,
+        connected_at REAL,                          -- the customer answered
+        ended_at REAL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'requested' CHECK (status IN ('requested', 'waiting',
+            'dialling', 'connected', 'failed', 'expired', 'cancelled')),
+        error TEXT NOT NULL DEFAULT ''
+    );
+    CREATE UNIQUE INDEX queue_callbacks_open ON queue_callbacks(queue, number)
+        WHERE status IN ('requested', 'waiting', 'dialling');
+    CREATE INDEX queue_callbacks_status ON queue_callbacks(status, queue);
+"""
+MIGRATIONS.append(MIGRATION_10_CALLBACKS)
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
