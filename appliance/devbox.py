@@ -198,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     conferences = box.start_conference_caller()      # scheduled conferences, group calls
     from .telephony.webhooks import start_in_calld
     webhooks = start_in_calld(calld, box.db_path)    # integrators' webhooks, as jns-calld
+    from .telephony.callbacks import start_in_calld as start_callbacks
+    callbacks = start_callbacks(box.db_path, box.layout)   # callback instead of waiting
     watchdog = box.start_watchdog()
     reports = box.start_reports(monthly=True)   # queue_log/CDR into the Reports pages
     env = dict(os.environ, **box.web_env())
@@ -227,6 +229,9 @@ Press Ctrl-C to stop.""", flush=True)
     web.wait(timeout=10)
     watchdog.stop()
     reports.stop()
+    if callbacks is not None:
+        callbacks.stop()
+        callbacks.ami.close()
     if webhooks is not None:
         webhooks.stop()
     conferences.stop()

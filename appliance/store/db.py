@@ -1354,6 +1354,7 @@ MIGRATION_10_CALLBACKS = """
         queue TEXT NOT NULL,
         number TEXT NOT NULL,
         caller_uniqueid TEXT NOT NULL DEFAULT '',   -- the call that asked (its queue callid)
+        did TEXT NOT NULL DEFAULT '',               -- the number it dialled: the callback's CLI
         position INTEGER NOT NULL DEFAULT 0,        -- its place in the queue then (0 = last)
         requested_at REAL NOT NULL,
         placeholder_uniqueid TEXT NOT NULL DEFAULT '',

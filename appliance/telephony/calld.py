@@ -591,10 +591,13 @@ def run_box(db_path: Path, layout, queue_log: Path) -> None:
     conf_caller = _start_conference_caller(db_path, layout)
     from .webhooks import start_in_calld
     webhooks = start_in_calld(service, db_path)   # integrators' webhooks (issue 12)
+    from .callbacks import start_in_calld as start_callbacks
+    callbacks = start_callbacks(db_path, layout)   # callback instead of waiting (issue 12)
     sdnotify.notify("READY=1", f"STATUS=live state on 127.0.0.1:{service.port}")
     interval = sdnotify.watchdog_interval() or 10
     while all(t.is_alive() for t in service._threads) and (dialer is None or dialer.alive) \
-            and (conf_caller is None or conf_caller.alive) and (webhooks is None or webhooks.alive):
+            and (conf_caller is None or conf_caller.alive) and (webhooks is None or webhooks.alive) \
+            and (callbacks is None or callbacks.alive):
         st = service.state
         sdnotify.notify("WATCHDOG=1",
                         f"STATUS=Asterisk {'connected' if st.connected else 'away'}; "

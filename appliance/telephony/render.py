@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import conference_calls, conferences
+from . import callbacks, conference_calls, conferences
 
 # Call parking (res_parking): the operator parks a caller on a space, anyone dials it to
 # pick the call up; after PARK_TIMEOUT_S the caller comes back to the operator destination.
@@ -239,6 +239,7 @@ def _extensions_conf(snap: dict, lay: Layout) -> str:
             "include => parkedcalls", "include => jns-inbound", ""]
     out += _live_contexts(snap)
     out += _campaign_contexts()
+    out += callbacks.dialplan(snap, lay)          # callback instead of waiting (issue 12)
     out += conferences.dialplan(snap, lay)        # conference rooms (CONF-1, CONF-2)
     out += conference_calls.dialplan(snap, lay)   # the box's calls to members (CONF-3, AUTO-2)
     out += _voicecast_contexts()
@@ -592,7 +593,7 @@ def _queues_conf(snap: dict, lay: Layout) -> str:
                  ("maxlen", q["max_callers"]),
                  # nobody logged in who could ever answer: the overflow takes the call
                  ("joinempty", "unavailable,invalid"), ("leavewhenempty", "unavailable,invalid"),
-                 ("context", "jns-queue-exit"),
+                 ("context", callbacks.exit_context(q)),   # + its callback key
                  ("announce-position", "yes" if q["announce_position"] else "no"),
                  ("announce-holdtime", "yes" if q["announce_holdtime"] else "no"),
                  # seconds too (else waits under a minute are never announced)

@@ -210,6 +210,8 @@ CATALOG.update({k: v for k, v in WEBHOOKS.items() if k not in CATALOG})
 ENGLISH.update(WEBHOOKS_ENGLISH)
 from .i18n_staffing import STAFFING  # noqa: E402 - staffing forecast, wallboard block
 CATALOG.update({k: v for k, v in STAFFING.items() if k not in CATALOG})
+from .i18n_callbacks import CALLBACKS  # noqa: E402 - callback instead of waiting (issue 12)
+CATALOG.update({k: v for k, v in CALLBACKS.items() if k not in CATALOG})
 
 
 def current_lang() -> str:

@@ -20,6 +20,7 @@ from werkzeug.security import safe_join
 
 from ..store import config, webqueries
 from ..store.db import StoreError, transaction
+from ..telephony import callbacks
 from .auth import db, role_required
 from .forms import (FormError, destination, put_destination, saved_upload, targets,
                     upload_allowed, whole_number)
@@ -45,7 +46,8 @@ NUMBERS = {"member_timeout": "Ring an agent for (s)",
            "announce_frequency": "Announce every (s, 0: never)"}
 NEW_QUEUE = {"strategy": "rrmemory", "musiconhold": "default", "member_timeout": 15,
              "max_wait": 300, "wrapup_time": 0, "weight": 0, "record": "all", "max_callers": 0,
-             "announce_position": 1, "announce_holdtime": 1, "announce_frequency": 30}
+             "announce_position": 1, "announce_holdtime": 1, "announce_frequency": 30,
+             "callback_key": "", "callback_retries": 2, "callback_expiry_min": 120}
 
 
 @bp.route("/")
@@ -159,7 +161,9 @@ def _queue_or_404(name: str) -> dict:
 
 
 def _values(queue: dict) -> dict:
-    values = {k: queue[k] for k in ("name", "title", *config.QUEUE_OPTIONS)}
+    values = {k: queue[k] for k in ("name", "title", *config.QUEUE_OPTIONS,
+                                    "callback_key", "callback_retries")}
+    values["callback_expiry_min"] = queue["callback_expiry_s"] // 60
     put_destination(values, "overflow", queue["overflow_action"], queue["overflow_target"])
     for ext, penalty in queue["penalties"].items():
         values[f"member_{ext}"] = "1"
@@ -191,12 +195,21 @@ def _store_queue(name: str, form) -> None:
     record = form.get("record") or ""
     if record not in ("all", "none"):
         raise FormError(_("Choose whether the queue's calls are recorded."))
-    config.save_queue(
-        db(), name, str(form.get("title") or "").strip(), members=members,
-        overflow=destination(form, "overflow"), strategy=strategy,
-        musiconhold=str(form.get("musiconhold") or "default").strip(), record=record,
-        announce_position=1 if form.get("announce_position") else 0,
-        announce_holdtime=1 if form.get("announce_holdtime") else 0, **options)
+    # a post without the callback fields (an older form) leaves those settings as they are
+    has_callback = "callback_key" in form
+    expiry_min = (whole_number(form, "callback_expiry_min", "Callback expires after (min)")
+                  if has_callback else 0)
+    with transaction(db()):     # the queue and its callback settings, or nothing
+        config.save_queue(
+            db(), name, str(form.get("title") or "").strip(), members=members,
+            overflow=destination(form, "overflow"), strategy=strategy,
+            musiconhold=str(form.get("musiconhold") or "default").strip(), record=record,
+            announce_position=1 if form.get("announce_position") else 0,
+            announce_holdtime=1 if form.get("announce_holdtime") else 0, **options)
+        if has_callback:
+            callbacks.set_queue_callback(db(), name, key=str(form.get("callback_key") or ""),
+                                         retries=form.get("callback_retries"),
+                                         expiry_s=expiry_min * 60)
 
 
 def _moh_folders() -> list[str]:
@@ -225,4 +238,4 @@ def _form(values, queue: dict | None, error: str | None = None, moh_error: str |
         strategies=STRATEGIES, numbers=NUMBERS, agents=webqueries.agents(db()),
         targets=targets(db()), actions=config.ROUTE_ACTIONS, moh_folders=folders,
         moh_files=_moh_files(queue["name"]) if queue else [],
-        moh_enabled=bool(current_app.config["MOH_DIR"])), 400 if error or moh_error else 200
+        moh_enabled=bool(current_app.config["MOH_DIR"]), callback_keys=callbacks.KEYS), 400 if error or moh_error else 200
