@@ -35,9 +35,10 @@ import sqlite_utils
 from ..hal import pdu
 from ..store import sms as store_sms
 from ..store.db import StoreError, set_setting, transaction
+from . import campaigns as _campaigns
 from . import lists
 
-STATUSES = ("draft", "running", "paused", "stopped", "finished")
+STATUSES = _campaigns.STATUSES   # the same life cycle's names; fewer ways back (below)
 TRANSITIONS = {"draft": ("running",), "running": ("paused", "stopped"),
                "paused": ("running", "stopped"), "stopped": (), "finished": ()}
 EDITABLE = ("draft", "paused")
@@ -67,12 +68,12 @@ E_WEEKDAYS = "sending days: choose at least one day of the week"
 E_RATE = "messages per modem and minute: a whole number from 1 to 60"
 E_PRICE = f"price per SMS part: a number from 0 to {MAX_PRICE:g}"
 E_REPLY_DAYS = "replies count for: a whole number of days from 1 to 90"
-E_NO_LIST = "no such contact list"
+# the same words as the agent campaigns' (one translation each)
+E_NO_LIST, E_STATUS = _campaigns.E_NO_LIST, _campaigns.E_STATUS
+E_START_LISTS = _campaigns.E_START_LISTS
 E_NO_CAMPAIGN = "no such SMS campaign"
-E_STATUS = "campaign status: draft, running, paused, stopped or finished"
 E_TRANSITION = "this SMS campaign cannot go to that status from its current one"
 E_NOT_EDITABLE = "only a draft or a paused SMS campaign can be changed"
-E_START_LISTS = "cannot start: attach at least one contact list that has contacts"
 E_UNKNOWN_FIELD = "SMS campaign: unknown field"
 ERRORS = tuple(v for k, v in dict(globals()).items() if k.startswith("E_"))
 # what the report says when a message went nowhere
