@@ -1374,6 +1374,55 @@ MIGRATION_10_CALLBACKS = """
 """
 MIGRATIONS.append(MIGRATION_10_CALLBACKS)
 
+# -- 11: the rest of issue 12: browser softphone, skills routing, callbacks at closing time ---
+# Unreleased while issue 12 is open.
+MIGRATION_11_BEYOND = """
+    -- BEY-1: an agent's phone is a desk/soft phone on SIP over UDP ('sip') or the panel's
+    -- own softphone in the browser ('webrtc': pjsip over WebSocket, DTLS-SRTP, ICE)
+    ALTER TABLE agents ADD phone TEXT NOT NULL DEFAULT 'sip' CHECK (phone IN ('sip', 'webrtc'));
+
+    -- BEY-3: skills with levels; a skill may stand for a language the IVR offers, so the
+    -- caller's language choice picks the skill a queue's rule asks for as "language"
+    CREATE TABLE skills (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE CHECK (name GLOB '[a-z0-9_-]*' AND length(name) > 0),
+        title TEXT NOT NULL DEFAULT '',
+        language TEXT NOT NULL DEFAULT '' CHECK (language IN ('', 'pl', 'en'))
+    );
+    CREATE UNIQUE INDEX skills_language ON skills(language) WHERE language != '';
+    CREATE TABLE agent_skills (
+        agent_id INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+        skill_id INTEGER NOT NULL REFERENCES skills(id) ON DELETE CASCADE,
+        level INTEGER NOT NULL CHECK (level BETWEEN 1 AND 100),
+        PRIMARY KEY (agent_id, skill_id)
+    );
+    -- the queue's rule, one step a line: "0: language>=50, internet>=30" / "60: language" /
+    -- "120: *" (appliance.telephony.skills parses and checks it); '' = no skills routing
+    ALTER TABLE queues ADD skill_rule TEXT NOT NULL DEFAULT '';
+    -- overflow before joining: estimated wait over N seconds, or callers waiting per
+    -- logged-in agent over N (0 = not checked)
+    ALTER TABLE queues ADD overflow_ewt_s INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE queues ADD overflow_per_agent REAL NOT NULL DEFAULT 0;
+
+    -- BEY-2: "press 1 to be called back tomorrow": a callback due at a time (the next
+    -- opening), placed in the queue from then on; a new destination 'callback' (target: the
+    -- queue) offers it, e.g. as the closed-hours destination or an IVR key
+    ALTER TABLE queue_callbacks ADD due_at REAL;
+    CREATE TABLE ivr_options_v4 (
+        menu_id INTEGER NOT NULL REFERENCES ivr_menus(id) ON DELETE CASCADE,
+        key TEXT NOT NULL CHECK (key IN ('0','1','2','3','4','5','6','7','8','9','*','#')),
+        action TEXT NOT NULL CHECK (action IN ('menu', 'queue', 'extension', 'external',
+            'voicemail', 'announcement', 'hangup', 'language', 'pin', 'operator', 'conference',
+            'callback')),
+        target TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (menu_id, key)
+    );
+    INSERT INTO ivr_options_v4 SELECT menu_id, key, action, target FROM ivr_options;
+    DROP TABLE ivr_options;
+    ALTER TABLE ivr_options_v4 RENAME TO ivr_options;
+"""
+MIGRATIONS.append(MIGRATION_11_BEYOND)
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
