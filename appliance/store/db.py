@@ -1408,6 +1408,9 @@ MIGRATION_11_BEYOND = """
     -- opening), placed in the queue from then on; a new destination 'callback' (target: the
     -- queue) offers it, e.g. as the closed-hours destination or an IVR key
     ALTER TABLE queue_callbacks ADD due_at REAL;
+    -- the Asterisk queue the placeholder joins: a skills variant "<queue>.<lang>" of the
+    -- queue (BEY-3); '' = the queue itself
+    ALTER TABLE queue_callbacks ADD member_queue TEXT NOT NULL DEFAULT '';
     CREATE TABLE ivr_options_v4 (
         menu_id INTEGER NOT NULL REFERENCES ivr_menus(id) ON DELETE CASCADE,
         key TEXT NOT NULL CHECK (key IN ('0','1','2','3','4','5','6','7','8','9','*','#')),
