@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 
 IMAGE  := images/jns-pbx-x86_64.img
 
-.PHONY: help deps venv rootfs image bundle update-keys run run-host test test-fast bench clean
+.PHONY: help deps venv vendor rootfs image bundle update-keys run run-host test test-fast bench clean
 
 help:
 	@echo "make run    - build the image and boot it in qemu (serial console here, panel on :8443)"
@@ -28,10 +28,14 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
+# the browser softphone's SIP library into the panel's static files (npm, checked sha512)
+vendor: deps
+	scripts/vendor-js.sh
+
 rootfs: deps venv
 	scripts/build-rootfs.sh
 
-image: deps venv
+image: deps venv vendor
 	scripts/build-image.sh
 
 bundle: image
@@ -43,14 +47,14 @@ update-keys:
 run: image venv
 	$(PY) -m appliance.vm
 
-run-host: deps venv rootfs
+run-host: deps venv vendor rootfs
 	$(PY) -m appliance.devbox
 
 # Three groups: the tests without Asterisk (Python, Chromium) run alongside the real-call
 # tests (Asterisk + SIPp; one pytest each, on two cores), then the qemu boots run alone (under
 # load they time out).  Not xdist: workers mixing call tests race for ports and SIPp timing.
 # Measured on 2 cores: 9 min and 13 min side by side instead of 22 min in a row.
-test: deps venv rootfs image
+test: deps venv vendor rootfs image
 	@mkdir -p build
 	@$(PY) -m pytest -q -p no:cacheprovider -m "not asterisk and not image" \
 	    > build/test-python.log 2>&1 & python=$$!; \

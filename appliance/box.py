@@ -41,9 +41,17 @@ FACTORY_RESET_FLAG = DATA.parent / "factory-reset"
 ALARMS = DATA / "alarms.log"
 
 
+def _webrtc_cert() -> tuple[Path, Path]:
+    """The panel's certificate and key as Asterisk (user asterisk) reads them for the
+    browser softphone's wss port."""
+    return ASTERISK_ROOT / "lib" / "https.crt", ASTERISK_ROOT / "lib" / "https.key"
+
+
 def layout(db) -> render.Layout:
+    crt, key = _webrtc_cert()
     return render.Layout(root=str(ASTERISK_ROOT), sip_bind="0.0.0.0",
-                         ami_secret=store.ensure_secret(db, "ami_secret"))
+                         ami_secret=store.ensure_secret(db, "ami_secret"),
+                         https_port=8089, https_cert=str(crt), https_key=str(key))
 
 
 def prepare() -> None:
@@ -78,6 +86,7 @@ def prepare() -> None:
     _ssh_host_key()
     for sub in ("etc", "log/cdr-csv", "spool/monitor", "spool/prompt-rec", "lib", "run"):
         (ASTERISK_ROOT / sub).mkdir(parents=True, exist_ok=True)
+    _webrtc_certificate()
     _chown_tree(ASTERISK_ROOT)
     try:
         _grow_data_partition()
@@ -155,6 +164,17 @@ def _https_certificate() -> None:
     os.replace(f"{key}.tmp", key)
     os.replace(f"{crt}.tmp", crt)
     log.info("generated the panel's HTTPS certificate for %s", host)
+
+
+def _webrtc_certificate() -> None:
+    """A copy of the panel's certificate for Asterisk's wss port (the browser softphone):
+    secrets/ is root's alone, Asterisk runs as its own user.  Copied every boot, so a
+    replaced panel certificate reaches the softphone too."""
+    for src, dst in zip((SECRETS / "https.crt", SECRETS / "https.key"), _webrtc_cert()):
+        tmp = dst.with_suffix(".tmp")
+        shutil.copyfile(src, tmp)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, dst)
 
 
 def _ssh_host_key() -> None:

@@ -57,7 +57,8 @@ class DevBox:
             ami_port=ami_port or free_port(), agi_port=agi_port or free_port(),
             rtp_start=rtp, rtp_end=rtp + 198, media_address="127.0.0.1",
             ami_secret=store.ensure_secret(self.db, "ami_secret"),
-            trusted_carrier_hosts=carrier_hosts, calld_port=calld_port or free_port())
+            trusted_carrier_hosts=carrier_hosts, calld_port=calld_port or free_port(),
+            http_port=free_port())    # the browser softphone's SIP WebSocket (ws)
         self.asterisk = ChrootAsterisk(rootfs or default_rootfs(), self.workdir / "asterisk", self.layout)
         self.agi_server: agi.FastAGIServer | None = None
         self.ami: AMIClient | None = None
@@ -166,7 +167,9 @@ class DevBox:
         return {"JNS_DB": str(self.db_path), "JNS_ASTERISK_DIR": str(self.asterisk.dir), "JNS_AMI_PORT": str(self.layout.ami_port),
                 "JNS_AMI_USER": self.layout.ami_user, "JNS_AMI_SECRET": self.layout.ami_secret,
                 "JNS_CALLD_URL": f"http://127.0.0.1:{self.layout.calld_port}",
-                "JNS_CALLD_SECRET": store.ensure_secret(self.db, "calld_secret")}
+                "JNS_CALLD_SECRET": store.ensure_secret(self.db, "calld_secret"),
+                # the desk's softphone: Asterisk's own WebSocket (plain ws on loopback here)
+                "JNS_SOFTPHONE_WS": f"ws://{{host}}:{self.layout.http_port}/ws"}
 
     def log_text(self) -> str:
         path = self.asterisk.log_dir / "messages.log"

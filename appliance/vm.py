@@ -31,7 +31,7 @@ class VM:
     def __init__(self, image: str | os.PathLike, workdir: str | os.PathLike, *,
                  firmware: str = "bios", memory_mib: int = 1024, cpus: int = 2,
                  https_port: int | None = None, sip_port: int | None = None,
-                 disk_size: str = "6G"):
+                 wss_port: int | None = None, disk_size: str = "6G"):
         self.image = Path(image).resolve()
         self.dir = Path(workdir).resolve()
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -39,6 +39,7 @@ class VM:
         self.memory_mib, self.cpus = memory_mib, cpus
         self.https_port = https_port or free_port()
         self.sip_port = sip_port or free_port(socket.SOCK_DGRAM)
+        self.wss_port = wss_port or free_port()   # the browser softphone's wss (box: 8089)
         self.disk_size = disk_size
         self.serial_path = self.dir / "serial.sock"
         self.serial_log = self.dir / "serial.log"
@@ -61,6 +62,7 @@ class VM:
                "-cpu", "max" if accel == "tcg" else "host", "-smp", str(self.cpus), "-m", str(self.memory_mib),
                "-drive", f"file={overlay},if=virtio,format=qcow2",
                "-nic", (f"user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:{self.https_port}-:443,"
+                        f"hostfwd=tcp:127.0.0.1:{self.wss_port}-:8089,"
                         f"hostfwd=udp:127.0.0.1:{self.sip_port}-:5060"),
                "-device", "i6300esb", "-device", "virtio-rng-pci", "-display", "none"]
         if self.firmware == "uefi":
@@ -209,15 +211,19 @@ def main() -> int:
     ap.add_argument("--firmware", choices=["bios", "uefi"], default="bios")
     ap.add_argument("--https-port", type=int, default=8443)
     ap.add_argument("--sip-port", type=int, default=5060)
+    # the desk's softphone connects to wss://<the panel's host>:8089/ws
+    ap.add_argument("--wss-port", type=int, default=8089)
     args = ap.parse_args()
     if not shutil.which("qemu-system-x86_64"):
         raise SystemExit("qemu-system-x86_64 missing: apt-get install qemu-system-x86")
     vm = VM(args.image, here / "var" / "vm", firmware=args.firmware, https_port=args.https_port,
-            sip_port=args.sip_port)
+            sip_port=args.sip_port, wss_port=args.wss_port)
     print(f"""Booting {args.image} in qemu (software emulation: the first boot takes a few minutes).
   Panel:   https://127.0.0.1:{args.https_port}/  (self-signed certificate made on first boot;
            the first visit asks you to set the admin password)
   SIP:     udp 127.0.0.1:{args.sip_port} -> the box's 5060 (DID 100 -> IVR)
+  WebRTC:  wss 127.0.0.1:{args.wss_port} -> the box's 8089 (the desk's browser softphone;
+           open https://127.0.0.1:{args.wss_port}/httpstatus once to accept the certificate)
   Console: this terminal is the serial console; log in as "tech" for the service menu.
   Leave qemu: press Ctrl-a then x (or choose "Power off" in the menu).
 """, flush=True)

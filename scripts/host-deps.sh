@@ -15,6 +15,9 @@ missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# the browser softphone's SIP library is fetched with npm at build time (scripts/vendor-js.sh);
+# a host with Node.js from elsewhere (nodesource bundles npm) keeps it
+command -v npm >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing host packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive

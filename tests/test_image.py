@@ -107,6 +107,42 @@ def test_admin_sets_panel_password_over_https(box):
             browser.close()
 
 
+def test_the_box_serves_the_softphones_secure_websocket(box):
+    """The desk's browser softphone connects to wss://<box>:8089/ws: Asterisk on the box
+    serves it over TLS with the panel's certificate (copied where Asterisk may read it),
+    answers the agent's "accept the certificate" page and upgrades to SIP over WebSocket."""
+    import base64
+    import os
+    import socket
+    import ssl
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    key = base64.b64encode(os.urandom(16)).decode()
+    deadline, reply, cert = time.monotonic() + BOOT_TIMEOUT, "", None
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", box.wss_port), timeout=10) as raw, \
+                    ctx.wrap_socket(raw) as tls:
+                cert = tls.getpeercert(binary_form=True)
+                tls.sendall(("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                             "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                             f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Protocol: sip\r\n\r\n")
+                            .encode())
+                reply = tls.recv(4096).decode("latin-1")
+                if reply.startswith("HTTP/1.1 101"):
+                    break
+        except OSError:
+            pass
+        time.sleep(3)
+    assert reply.startswith("HTTP/1.1 101"), reply or "no TLS answer on the wss port"
+    assert "sec-websocket-protocol: sip" in reply.lower()
+    # the same certificate as the panel's, so accepting one is accepting the other
+    with socket.create_connection(("127.0.0.1", box.https_port), timeout=10) as raw, \
+            ctx.wrap_socket(raw) as tls:
+        assert tls.getpeercert(binary_form=True) == cert
+
+
 def shell(box: VM, command: str, timeout: float = 120) -> str:
     """Run a command in the console's shell (menu option 10 must be open)."""
     return box.run(command, timeout=timeout)
