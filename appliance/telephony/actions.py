@@ -20,7 +20,7 @@ from typing import Iterable
 
 from ..store import live
 from ..store.db import open_db
-from . import conferences, render
+from . import conferences, render, skills
 from .ami import AMIClient, AMIError
 
 log = logging.getLogger(__name__)
@@ -207,13 +207,17 @@ class Actions:
                     raise ActionError(f"agent {a['ext']} is not assigned to queue {q!r}; "
                                       "an admin assigns queues on the Queues page")
             for q in wanted:
-                try:
-                    self.ami.action("QueueAdd", Queue=q, Interface=f"PJSIP/{a['ext']}",
-                                    Penalty=str(assigned[q]), Paused="false",
-                                    MemberName=a["name"], StateInterface=f"PJSIP/{a['ext']}")
-                except AMIError as exc:
-                    if "already there" not in str(exc).lower():
-                        raise
+                # the queue, or with a skill rule its Asterisk queues the agent qualifies
+                # for, with the rule's penalties (telephony.skills)
+                for member_queue, penalty in skills.member_penalties(self.db, q, a["ext"]).items():
+                    try:
+                        self.ami.action("QueueAdd", Queue=member_queue,
+                                        Interface=f"PJSIP/{a['ext']}", Penalty=str(penalty),
+                                        Paused="false", MemberName=a["name"],
+                                        StateInterface=f"PJSIP/{a['ext']}")
+                    except AMIError as exc:
+                        if "already there" not in str(exc).lower():
+                            raise
             return {"ok": True, "queues": wanted}
         return self._run(user, "login", run, target=f"{agent}:{','.join(queues or [])}")
 
@@ -228,7 +232,8 @@ class Actions:
             for q in self._memberships(a["ext"]):
                 try:
                     self.ami.action("QueueRemove", Queue=q, Interface=f"PJSIP/{a['ext']}")
-                    left.append(q)
+                    if skills.base_queue(q) not in left:    # "support.pl" is "support"
+                        left.append(skills.base_queue(q))
                 except AMIError as exc:
                     if "not there" not in str(exc).lower():
                         raise
@@ -283,9 +288,11 @@ class Actions:
         audited (a run that ends nothing leaves no audit row)."""
         db = open_db(self.db_path, migrate=False)
         try:
-            assigned = set(db.execute(
-                "SELECT a.extension, q.name FROM queue_members m JOIN queues q "
-                "ON q.id = m.queue_id JOIN agents a ON a.id = m.agent_id").fetchall())
+            # (extension, Asterisk queue): with a skill rule, the variants the agent
+            # qualifies for (an agent who lost a skill leaves those here too)
+            snap = skills.routing_snapshot(db)
+            assigned = {(ext, aq.name) for q in snap["queues"]
+                        for aq in skills.asterisk_queues(q, snap) for ext in aq.penalties}
             _, events = self.ami.action_list("QueueStatus", "QueueStatusComplete")
             dropped = []
             for e in events:

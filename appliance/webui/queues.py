@@ -20,7 +20,7 @@ from werkzeug.security import safe_join
 
 from ..store import config, webqueries
 from ..store.db import StoreError, transaction
-from ..telephony import callbacks
+from ..telephony import callbacks, skills
 from .auth import db, role_required
 from .forms import (FormError, destination, put_destination, saved_upload, targets,
                     upload_allowed, whole_number)
@@ -47,7 +47,8 @@ NUMBERS = {"member_timeout": "Ring an agent for (s)",
 NEW_QUEUE = {"strategy": "rrmemory", "musiconhold": "default", "member_timeout": 15,
              "max_wait": 300, "wrapup_time": 0, "weight": 0, "record": "all", "max_callers": 0,
              "announce_position": 1, "announce_holdtime": 1, "announce_frequency": 30,
-             "callback_key": "", "callback_retries": 2, "callback_expiry_min": 120}
+             "callback_key": "", "callback_retries": 2, "callback_expiry_min": 120,
+             "skill_rule": "", "overflow_ewt_s": 0, "overflow_per_agent": 0}
 
 
 @bp.route("/")
@@ -164,6 +165,9 @@ def _values(queue: dict) -> dict:
     values = {k: queue[k] for k in ("name", "title", *config.QUEUE_OPTIONS,
                                     "callback_key", "callback_retries")}
     values["callback_expiry_min"] = queue["callback_expiry_s"] // 60
+    for k in ("skill_rule", "overflow_ewt_s", "overflow_per_agent"):    # BEY-3
+        values[k] = queue[k]
+    values["overflow_per_agent"] = f"{queue['overflow_per_agent']:g}"
     put_destination(values, "overflow", queue["overflow_action"], queue["overflow_target"])
     for ext, penalty in queue["penalties"].items():
         values[f"member_{ext}"] = "1"
@@ -174,6 +178,9 @@ def _values(queue: dict) -> dict:
 def _save(name: str, queue: dict | None):
     try:
         _store_queue(name, request.form)
+    except skills.RuleError as exc:     # each bad line of the skill rule under the field
+        return _form(request.form, queue, _("The skill rule has mistakes; see below."),
+                     rule_problems=exc.problems)
     except StoreError as exc:
         return _form(request.form, queue, str(exc))
     flash(_("Queue {name} saved.", name=name), "ok")
@@ -210,6 +217,22 @@ def _store_queue(name: str, form) -> None:
             callbacks.set_queue_callback(db(), name, key=str(form.get("callback_key") or ""),
                                          retries=form.get("callback_retries"),
                                          expiry_s=expiry_min * 60)
+        if "skill_rule" in form:    # skills routing and overflow thresholds (BEY-3)
+            skills.set_queue_routing(
+                db(), name, rule=str(form.get("skill_rule") or ""),
+                overflow_ewt_s=whole_number(
+                    form, "overflow_ewt_s", "Overflow when the estimated wait is over (s, 0: never)"),
+                overflow_per_agent=_per_agent(form))
+
+
+def _per_agent(form) -> float:
+    raw = str(form.get("overflow_per_agent") or "0").strip().replace(",", ".")
+    try:
+        return float(raw)
+    except ValueError:
+        raise FormError(_("{field}: enter a number like 2 or 1.5, not {value!r}",
+                          field=_("Overflow above callers waiting per logged-in agent (0: never)"),
+                          value=raw)) from None
 
 
 def _moh_folders() -> list[str]:
@@ -228,7 +251,8 @@ def _moh_files(name: str) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.suffix == ".wav" and p.is_file())
 
 
-def _form(values, queue: dict | None, error: str | None = None, moh_error: str | None = None):
+def _form(values, queue: dict | None, error: str | None = None, moh_error: str | None = None,
+          rule_problems: list | None = None):
     folders = _moh_folders()
     current = str(values.get("musiconhold") or "")
     if current and current != "default" and current not in folders:
@@ -238,4 +262,6 @@ def _form(values, queue: dict | None, error: str | None = None, moh_error: str |
         strategies=STRATEGIES, numbers=NUMBERS, agents=webqueries.agents(db()),
         targets=targets(db()), actions=config.ROUTE_ACTIONS, moh_folders=folders,
         moh_files=_moh_files(queue["name"]) if queue else [],
-        moh_enabled=bool(current_app.config["MOH_DIR"]), callback_keys=callbacks.KEYS), 400 if error or moh_error else 200
+        moh_enabled=bool(current_app.config["MOH_DIR"]), callback_keys=callbacks.KEYS,
+        rule_problems=rule_problems or [],
+        skill_names=[s["name"] for s in skills.skills(db())]), 400 if error or moh_error else 200
