@@ -219,11 +219,97 @@ def test_queue_form_sets_the_callback_and_refuses_the_operator_key(admin_client,
     assert tuple(row) == ("Sales", "*")        # nothing of the refused form was saved
 
 
-def test_wallboard_counts_the_callbacks_waiting_per_queue(admin_client, db):
-    assert "Brak oczekujących oddzwonień." in text(admin_client.get("/supervisor/"))
-    callbacks.request(db, "support", CUSTOMER)
-    callbacks.request(db, "support", OTHER)
-    done, _ = callbacks.request(db, "support", "48600100003")
-    callbacks.update(db, done, status="connected")
-    body = admin_client.get("/supervisor/").get_data(as_text=True)
-    assert '<tr data-queue="support"><td>support</td><td>2</td></tr>' in body
+# -- recording by the queue's policy --------------------------------------------------------------
+
+@pytest.mark.asterisk
+def test_the_call_back_is_recorded_and_indexed_like_the_queues_calls(cbbox, sipp, agent_port):
+    import wave
+    box = cbbox
+    call = sipp.call_keys(box.layout.sip_port, "301", [(5000, "*")], caller=CUSTOMER)
+    assert call.returncode == 0, call.stdout
+    assert wait_for(lambda: rows(box) and rows(box)[0]["status"] == "waiting", timeout=15)
+    asked = rows(box)[0]["caller_uniqueid"]
+    agent = sipp.agent(agent_port, talk_ms=3000, calls=1)
+    time.sleep(0.3)
+    box.ami.action("QueuePause", Queue="cbq", Interface="PJSIP/101", Paused="false")
+    assert wait_for(lambda: rows(box)[0]["status"] == "connected", timeout=30), rows(box)
+    agent.wait(timeout=30)
+    recs = wait_for(lambda: [dict(r) for r in box.db.query(
+        "SELECT * FROM recordings WHERE uniqueid != ?", [asked])], timeout=15)
+    assert len(recs) == 1, recs
+    rec = recs[0]
+    assert (rec["queue"], rec["agent"], rec["called"], rec["caller"], rec["direction"]) == (
+        "cbq", "101", "301", CUSTOMER, "in"), rec
+    path = box.asterisk.dir / "spool" / "monitor" / rec["path"]
+    with wave.open(str(path)) as w:
+        seconds = w.getnframes() / w.getframerate()
+    assert 1.5 <= seconds <= 4.5, seconds      # the talk (the agent hangs up after 3 s)
+
+
+@pytest.mark.asterisk
+def test_the_key_is_honoured_while_the_position_is_announced(cbbox, sipp):
+    """With announce-position on, Asterisk announces the place at once when the caller joins
+    and nobody is free ('queue-youarenext', 5.4 s); app_queue plays announcements waiting
+    for a digit and checks it against the queue's exit context, as it does during music."""
+    box = cbbox
+    config.save_queue(box.db, "cbq", "Callback queue", members=["101"], announce_position=1,
+                      announce_holdtime=1, announce_frequency=30)
+    applied(box)
+    # what the caller's channel plays, from Asterisk's own verbose log
+    box.ami.action("Command", Command="core set verbose 3")
+    box.ami.action("Command", Command="logger add channel callbacktest verbose")
+    try:
+        call = sipp.call_keys(box.layout.sip_port, "301", [(1500, "*")], caller=CUSTOMER)
+        assert call.returncode == 0, call.stdout
+        assert wait_for(lambda: rows(box) and rows(box)[0]["status"] == "waiting", timeout=15)
+        assert [e[5] for e in queue_log(box) if e[4] == "EXITWITHKEY"] == ["*"]
+        log = (box.asterisk.log_dir / "callbacktest").read_text()
+    finally:
+        box.ami.action("Command", Command="logger remove channel callbacktest")
+    caller = [line.split("] ", 2)[-1] for line in log.splitlines() if "PJSIP/carrier-" in line]
+    played = next(i for i, line in enumerate(caller) if "Playing 'queue-youarenext" in line)
+    # the key's exit came straight after the announcement began: no music in between
+    assert "[*@jns-queue-exit-cbq:1]" in caller[played + 1], caller[played:played + 3]
+
+
+@pytest.mark.asterisk
+def test_a_callback_keeps_to_the_agents_of_the_callers_language(cbbox, sipp, agent_port):
+    """Skills routing (BEY-3) with a callback: the Polish caller waits in the queue's Polish
+    Asterisk queue, so its placeholder keeps that place and reaches the Polish speaker."""
+    from appliance.telephony import skills
+    box, port = cbbox, cbbox.layout.sip_port
+    db = box.db
+    other = free_port()
+    config.add_agent(db, "103", "Agent 103", contact=f"sip:103@127.0.0.1:{other}",
+                     dtmf_mode="auto", login=False)
+    skills.save_skill(db, "polish", "Polish", "pl")
+    skills.save_skill(db, "english", "English", "en")
+    skills.set_levels(db, {"101": {"polish": 80}, "103": {"english": 90}})
+    config.save_queue(db, "cbq", "Callback queue", members=["101", "103"], announce_position=0,
+                      announce_holdtime=0)
+    skills.set_queue_routing(db, "cbq", rule="0: language>=50\n600: *")
+    config.save_caller_rule(db, "4850", match="prefix", lang="pl")
+    applied(box)
+    for ext in ("101", "103"):      # both away, in every Asterisk queue of cbq
+        resp = box.ami.action("QueuePause", Interface=f"PJSIP/{ext}", Paused="true")
+        assert resp.get("Response") == "Success", resp
+    caller = sipp.call_keys(port, "301", [(5000, "*")], caller=CUSTOMER, wait=False)
+    assert caller.wait(timeout=60) == 0, caller.stdout.read()
+    assert wait_for(lambda: [r["status"] for r in rows(box)] == ["waiting"], timeout=15), rows(box)
+    row = rows(box)[0]
+    assert (row["queue"], row["member_queue"]) == ("cbq", "cbq.pl")
+    placeholder = f"{row['placeholder_uniqueid']};2"
+    assert wait_for(lambda: placeholder in entered_numbers(box, "cbq.pl"), timeout=15)
+    # the English speaker comes back first: the placeholder still waits for a Polish one
+    english = sipp.agent(other, talk_ms=3000, calls=1)
+    box.ami.action("QueuePause", Interface="PJSIP/103", Paused="false")
+    time.sleep(3)
+    assert rows(box)[0]["status"] == "waiting"
+    polish = sipp.agent(agent_port, talk_ms=3000, calls=1)
+    time.sleep(0.3)
+    box.ami.action("QueuePause", Interface="PJSIP/101", Paused="false")
+    assert wait_for(lambda: rows(box)[0]["status"] == "connected", timeout=30), rows(box)
+    assert polish.wait(timeout=30) == 0
+    english.kill()
+    connects = [e for e in queue_log(box) if e[4] == "CONNECT"]
+    assert [(e[1], e[2], e[3]) for e in connects] == [(placeholder, "cbq.pl", "Agent 101")]

@@ -40,6 +40,8 @@ from pathlib import Path
 from ..store.db import transaction
 from .rollup import mark_dirty
 from ..telephony.live import endpoint_of, extension_of
+from ..telephony.skills import base_queue
+from ..telephony.callbacks import UID_PREFIX as CALLBACK_PLACEHOLDER
 
 log = logging.getLogger(__name__)
 
@@ -262,10 +264,17 @@ class Ingestor:
                     bad.append(raw)
                     continue
                 good_events.add(event)
+            queue = parts[2]
+            if "." in queue:
+                # skills routing's "<queue>.<lang>" (telephony.skills) is its queue here; an
+                # agent's login/pause lines repeat per variant, the queue's own count
+                if event in _VARIANT_SKIPPED:
+                    continue
+                queue = base_queue(queue)
             agent = cache.get(parts[3])
             if agent is None:
                 agent = resolve(parts[3])
-            append(((at << 32) | crc32(raw), at, parts[1], parts[2], agent, event, data))
+            append(((at << 32) | crc32(raw), at, parts[1], queue, agent, event, data))
         if bad:
             self.malformed += len(bad)
             log.warning("queue_log: skipped %d malformed line(s), e.g. %r", len(bad), bad[0][:120])
@@ -325,8 +334,8 @@ class Ingestor:
         if event in _AGENT_EVENTS:
             self._agent_event(at, queue, agent, event, fields.split("|", 1)[0])
             return
-        if callid == "NONE" or not callid:
-            return
+        if callid == "NONE" or not callid or callid.startswith(CALLBACK_PLACEHOLDER):
+            return      # a callback's placeholder keeps a caller's place: no call of its own
         data = fields.split("|")
         if event in ("RINGNOANSWER", "RINGCANCELED"):
             p = self._open_part(callid, queue, at)
@@ -404,6 +413,8 @@ class Ingestor:
                     if p["connected"] is not None:
                         p["recording"] = value
                         self._dirty(p)
+            elif what == "CALLBACK" and value.startswith("requested"):
+                self._callback_requested(callid, queue)
         elif event in ("FULL", "JOINEMPTY"):
             j = self._journey(callid, at)
             p = self._new_part(j, callid, queue, at)
@@ -413,6 +424,22 @@ class Ingestor:
             j = self.journeys.get(callid)
             if j is not None:
                 j["last"] = max(j["last"], at)
+
+    def _callback_requested(self, callid: str, queue: str) -> None:
+        """The caller left the queue with its callback key and was promised a call back: the
+        visit ends 'callback', not 'key' (nor an abandon).  The line follows EXITWITHKEY, so
+        the part is closed: still unwritten in memory, or already in report_calls."""
+        for p in self._dirty_calls.values():
+            if p["callid"] == callid and p["queue"] == queue and p["reason"] == "key":
+                p["reason"] = "callback"
+                return
+        row = self.db.conn.execute(
+            "SELECT id, entered FROM report_calls WHERE callid = ? AND queue = ? AND "
+            "reason = 'key' ORDER BY part DESC LIMIT 1", [callid, queue]).fetchone()
+        if row:
+            self.db.conn.execute("UPDATE report_calls SET reason = 'callback' WHERE id = ?",
+                                 [row[0]])
+            mark_dirty(self.db.conn, {row[1]})
 
     def _journey(self, callid: str, at: int) -> dict:
         j = self.journeys.get(callid)
@@ -635,6 +662,9 @@ class Ingestor:
 
 _AGENT_EVENTS = frozenset(("ADDMEMBER", "REMOVEMEMBER", "PAUSE", "PAUSEALL", "UNPAUSE",
                            "UNPAUSEALL"))
+# member lines of a skills variant: the same agent's session in the queue itself counts
+_VARIANT_SKIPPED = _AGENT_EVENTS | {"AGENTLOGIN", "AGENTLOGOFF", "AGENTCALLBACKLOGIN",
+                                    "AGENTCALLBACKLOGOFF"}
 _GOOD_EVENTS: set[str] = set()
 _HOURS: dict[str, int] = {}
 

@@ -192,6 +192,9 @@ REPORTS: dict[str, ReportInfo] = {r.name: r for r in (
     ReportInfo("queues", "Queues", "summary", ("SUP-4",),
                "Per queue: offered, answered, unanswered, average wait and talk, service level, "
                "ASA, abandon rate."),
+    ReportInfo("callbacks", "Callbacks", "details", ("BEY-2",),
+               "Every callback a waiting caller asked for: queue, number, result, the agent "
+               "who called back and after how long."),
 )}
 
 # -- validated drill-down (where) ---------------------------------------------------------
@@ -199,7 +202,10 @@ REPORTS: dict[str, ReportInfo] = {r.name: r for r in (
 STATUSES = ("answered", "unanswered", "waiting", "talking")
 JOURNEY_STATUSES = ("answered", "unanswered", "in_progress")
 REASONS = ("caller", "agent", "transfer", "abandon", "timeout", "key", "empty", "full",
-           "joinempty", "withdraw", "unknown")
+           "joinempty", "withdraw", "unknown", "callback")
+# a callback's own end (queue_callbacks.status, appliance.telephony.callbacks.STATUSES)
+CALLBACK_RESULTS = ("requested", "waiting", "dialling", "connected", "failed", "expired",
+                    "cancelled")
 DISPOSITIONS = ("ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGESTION")
 WHERE_KEYS = ("status", "reason", "queue", "agent", "caller", "did", "sl", "short", "hour",
               "day", "wait_from", "wait_to", "attempts", "disposition")
@@ -394,6 +400,10 @@ _CALL_WHERE = ("status", "reason", "queue", "agent", "caller", "did", "sl", "sho
 _CALL_EXPRS = {k: f"c.{k}" for k in (
     "entered", "queue", "caller", "did", "ivr", "wait", "talk", "agent", "reason", "attempts",
     "recording", "callid", "position", "origposition", "key", "status", "part", "transfer")}
+# the result of the callback the caller asked for (only a visit that ended 'callback' looks)
+_CALL_EXPRS["callback"] = ("(CASE WHEN c.reason = 'callback' THEN (SELECT k.status FROM "
+                           "queue_callbacks k WHERE k.caller_uniqueid = c.callid AND "
+                           "k.queue = c.queue ORDER BY k.id DESC LIMIT 1) END)")
 
 _DETAILS: dict[str, _Details] = {
     "answered": _Details(
@@ -408,7 +418,8 @@ _DETAILS: dict[str, _Details] = {
          _c("did", "Number dialled"), _c("ivr", "IVR keys"), _c("reason", "Reason"),
          _c("wait", "Wait before hangup", "seconds"), _c("position", "Position at hangup", "int"),
          _c("origposition", "Position on entry", "int"), _c("key", "Key pressed"),
-         _c("attempts", "Attempts", "int"), _c("callid", "Call", "callid")),
+         _c("attempts", "Attempts", "int"), _c("callback", "Callback"),
+         _c("callid", "Call", "callid")),
         _CALL_EXPRS, "report_calls c",
         lambda f, now: _calls_filter(f), _CALL_WHERE, "c.entered, c.id"),
     "calls": _Details(
@@ -463,7 +474,48 @@ _DETAILS: dict[str, _Details] = {
          _c("length", "Length in period", "seconds"), _c("reason", "Pause reason")),
         {}, "report_agent_time t", lambda f, now: _agent_time_filter(f, "pause", now),
         ("agent", "reason"), "t.start, t.id", time_col="start"),
+    "callbacks": _Details(
+        (_c("requested_at", "Requested", "datetime"), _c("queue", "Queue"),
+         _c("number", "Number to call back"), _c("status", "Result"), _c("agent", "Agent"),
+         _c("after", "Called back after", "seconds"), _c("attempts", "Attempts", "int"),
+         _c("callid", "Call", "callid")),
+        {"requested_at": "c.requested_at", "queue": "c.queue", "number": "c.number",
+         "status": "c.status", "agent": "c.agent", "attempts": "c.attempts",
+         "after": "CAST(c.connected_at - coalesce(c.due_at, c.requested_at) AS INTEGER)",
+         "callid": "c.caller_uniqueid"},
+        "queue_callbacks c", lambda f, now: _callbacks_filter(f),
+        ("status", "queue", "agent", "day", "hour"), "c.requested_at, c.id",
+        time_col="requested_at"),
 }
+
+
+def _callbacks_filter(f: Filter) -> tuple[list[str], list]:
+    """Callbacks asked for in the period, in the queues, called back by the agents."""
+    clauses = ["c.requested_at >= ?", "c.requested_at < ?"]
+    params: list = [int(f.start), int(f.end)]
+    for column, values in (("c.queue", f.queues), ("c.agent", f.agents)):
+        if values:
+            sql, p = _in(column, values)
+            clauses.append(sql)
+            params += p
+    return clauses, params
+
+
+def _callback_counts(db: sqlite_utils.Database, f: Filter) -> list[dict]:
+    """Per queue: callbacks asked for, connected, failed, expired, still open, and the
+    average time from the request (closing time: from the opening it was due at) to the
+    customer on the line."""
+    clauses, params = _callbacks_filter(f)
+    cur = db.conn.execute(
+        "SELECT c.queue, count(*), sum(c.status = 'connected'), sum(c.status = 'failed'), "
+        "sum(c.status = 'expired'), sum(c.status IN ('requested', 'waiting', 'dialling')), "
+        "avg(CASE WHEN c.status = 'connected' THEN c.connected_at - "
+        "coalesce(c.due_at, c.requested_at) END) "
+        f"FROM queue_callbacks c WHERE {' AND '.join(clauses)} GROUP BY c.queue ORDER BY c.queue",
+        params)
+    return [{"queue": q, "requested": n, "connected": ok, "failed": bad, "expired": old,
+             "open": waiting, "avg_after": after}
+            for q, n, ok, bad, old, waiting, after in cur]
 
 
 def _outbound_filter(f: Filter) -> tuple[list[str], list]:
@@ -518,6 +570,14 @@ def _details_sql(name: str, f: Filter, where: dict | None, now: int,
                 raise _bad("status", status, "use answered or unanswered")
             clauses.append("c.disposition = 'ANSWERED'" if status == "answered"
                            else "c.disposition != 'ANSWERED'")
+    if name == "callbacks":                     # a callback's status is its own result
+        where = dict(where or {})
+        status = where.pop("status", None)
+        if status is not None:
+            if status not in CALLBACK_RESULTS:
+                raise _bad("status", status, f"use one of {', '.join(CALLBACK_RESULTS)}")
+            clauses.append("c.status = ?")
+            params = [*params, status]
     if name in ("sessions", "pauses"):          # pause reasons are free text
         more, more_params = _pause_where(f, where or {}, spec.where_keys)
     else:
@@ -688,7 +748,8 @@ def _call_aggs(f: Filter) -> dict[str, tuple[str, str, str]]:
     for reason in ("caller", "agent", "transfer", "unknown"):
         aggs["a_" + reason] = (f"reason = '{reason}'", A,
                                f"CASE WHEN reason = '{reason}' THEN n ELSE 0 END")
-    for reason in ("timeout", "key", "empty", "full", "joinempty", "withdraw", "unknown"):
+    for reason in ("timeout", "key", "empty", "full", "joinempty", "withdraw", "unknown",
+                   "callback"):
         aggs["r_" + reason] = (f"reason = '{reason}'", U,
                                f"CASE WHEN reason = '{reason}' THEN n ELSE 0 END")
     for high in WAIT_BUCKETS[1:]:       # cumulative: calls with wait < edge (one compare)
@@ -1308,9 +1369,15 @@ def _unanswered_summary(db: sqlite_utils.Database, f: Filter) -> Report:
     for reason, label in (("timeout", "Timed out"), ("key", "Left with a key"),
                           ("empty", "No agents"), ("full", "Queue full"),
                           ("joinempty", "Refused, no agents"),
-                          ("withdraw", "Taken out of the queue"), ("unknown", "Unknown end")):
+                          ("withdraw", "Taken out of the queue"), ("unknown", "Unknown end"),
+                          ("callback", "Asked for a callback")):
         figures.append(_fig(reason, label, by_reason.get(reason, 0), "int", "unanswered",
                             {"reason": reason}))
+    callbacks = _callback_counts(db, f)
+    for key, label in (("requested", "Callbacks"), ("connected", "Callbacks connected"),
+                       ("failed", "Callbacks failed"), ("expired", "Callbacks expired")):
+        figures.append(_fig("callbacks_" + key, label, sum(r[key] for r in callbacks), "int",
+                            "callbacks", {"status": key} if key != "requested" else {}))
     tables = [
         Table("reasons", "Reasons", [Column("reason", "Reason"), *base], rollup("reason", una),
               _drill("unanswered", {"reason": "reason"}, "reason")),
@@ -1319,6 +1386,12 @@ def _unanswered_summary(db: sqlite_utils.Database, f: Filter) -> Report:
                Column("short_abandons", "Short abandons", "int"),
                Column("abandon_rate", "Abandon rate", "percent")],
               rollup("queue", rows), _drill("unanswered", {"queue": "queue"}, "queue")),
+        Table("callbacks", "Callbacks per queue",
+              [Column("queue", "Queue"), Column("requested", "Callbacks", "int"),
+               Column("connected", "Connected", "int"), Column("failed", "Failed", "int"),
+               Column("expired", "Expired", "int"), Column("open", "Still open", "int"),
+               Column("avg_after", "Average time to call back", "seconds")],
+              callbacks, _drill("callbacks", {"queue": "queue"}, "queue")),
     ]
     return Report("unanswered_summary", REPORTS["unanswered_summary"].title,
                   REPORTS["unanswered_summary"].features, figures, tables, [])
@@ -1612,6 +1685,20 @@ DEFINITIONS: list[dict] = [
              "before they entered (full, or no agents logged in); withdraw = an operator took the "
              "caller out of the queue (WITHDRAW); unknown = Asterisk logged no "
              "end (e.g. it restarted) and the call was closed 6 hours after its last event."},
+    {"key": "callback", "title": "Callback instead of waiting", "features": ("BEY-2",),
+     "text": "callback = the caller pressed the queue's callback key and was promised a call "
+             "back (EXITWITHKEY, then our INFO CALLBACK|requested line). It is an unanswered "
+             "visit but not an abandon: it is outside the abandon rate and the answered-only "
+             "service level, and in the inclusive service level's calls like every unanswered "
+             "visit. The placeholder that keeps the caller's place and the call back itself are "
+             "not queue calls of their own; the Callbacks report lists every callback once, "
+             "counted by the time it was asked for, with its result: connected (the customer "
+             "answered the agent's call back, after the time shown), failed (not answered after "
+             "the retries), expired (no agent took it in time), or still open. Asking again "
+             "while one is open adds a visit ended 'callback', not a second callback. A "
+             "callback asked for at closing time (the destination 'callback': press 1) has no "
+             "queue visit; it is due when the dialled number opens again, and its time to call "
+             "back counts from then."},
     {"key": "wait", "title": "Wait", "features": ("RPT-1", "RPT-2", "RPT-3", "RPT-4"),
      "text": "Seconds in the queue as Asterisk counted them: for an answered call from entering "
              "the queue to the agent answering (CONNECT holdtime; IVR time before the queue is "
@@ -1845,4 +1932,10 @@ LABELS: tuple[str, ...] = (
     'Agent session and work time',
     'Agent calls and share',
     'Days and hours',
-) + tuple(d["text"] for d in DEFINITIONS)
+) + tuple(d["text"] for d in DEFINITIONS) + (
+    # callback instead of waiting (BEY-2)
+    "Callback instead of waiting", "Callbacks", "Every callback a waiting caller asked for: queue, number, result, the agent "
+    "who called back and after how long.", "Requested", "Number to call back", "Called back after",
+    "Callback", "Asked for a callback", "Callbacks connected", "Callbacks failed",
+    "Callbacks expired", "Callbacks per queue", "Connected", "Failed", "Expired", "Still open",
+    "Average time to call back")

@@ -33,6 +33,8 @@ DESTINATIONS: dict[str, str] = {
     "hangup": "",
     "operator": "",            # the operator destination set in settings
     "conference": "conference room (its number)",   # CONF-1: telephony.conferences
+    # BEY-2: "press 1 to be called back" (closing time): telephony.callbacks
+    "callback": "queue (the caller presses 1 to be called back from it when it opens)",
     # only inside a menu: they change the call and stay in the IVR
     "language": "language (pl or en); the same menu is played again in it",
     "pin": "IVR menu for callers who typed their PIN",
@@ -78,6 +80,20 @@ def set_agent_contact(db: sqlite_utils.Database, extension: str, contact: str | 
         raise StoreError(f"contact must be a SIP URI like sip:101@192.0.2.10:5060, not {contact!r}")
     with transaction(db):
         cur = db.conn.execute("UPDATE agents SET contact = ? WHERE extension = ?", [contact, extension])
+        if cur.rowcount != 1:
+            raise StoreError(f"no agent with extension {extension!r}")
+
+
+AGENT_PHONES = ("sip", "webrtc")   # a desk/soft phone over SIP, or the panel's browser softphone
+
+
+def set_agent_phone(db: sqlite_utils.Database, extension: str, phone: str) -> None:
+    """'sip': the agent's own SIP phone; 'webrtc': the softphone on the agent desk (the
+    browser registers over a WebSocket).  Takes effect when Asterisk's files are applied."""
+    if phone not in AGENT_PHONES:
+        raise StoreError(f"phone kind {phone!r}: choose one of {', '.join(AGENT_PHONES)}")
+    with transaction(db):
+        cur = db.conn.execute("UPDATE agents SET phone = ? WHERE extension = ?", [phone, extension])
         if cur.rowcount != 1:
             raise StoreError(f"no agent with extension {extension!r}")
 
@@ -197,6 +213,7 @@ def check_destination(db: sqlite_utils.Database, action: str | None, target: str
         "voicemail": "SELECT 1 FROM agents WHERE extension = ?",
         "announcement": "SELECT 1 FROM prompts WHERE name = ?",
         "conference": "SELECT 1 FROM conf_rooms WHERE number = ?",
+        "callback": "SELECT 1 FROM queues WHERE name = ?",
     }
     if action in exists and not db.execute(exists[action], [target]).fetchone():
         raise StoreError(f"{where}: there is no {DESTINATIONS[action].split(' (')[0]} "
@@ -675,7 +692,20 @@ def snapshot(db: sqlite_utils.Database) -> dict[str, Any]:
             "dahdi": hardware.dahdi_config(db),
             # conference rooms (telephony.conferences): dialplan and confbridge.conf
             "conf_rooms": list(db.query("SELECT * FROM conf_rooms ORDER BY number")),
+            # skills routing (telephony.skills): skills and agents' levels {ext: {skill: level}}
+            "skills": list(db.query("SELECT * FROM skills ORDER BY name")),
+            "agent_skills": agent_skill_levels(db),
         }
+
+
+def agent_skill_levels(db: sqlite_utils.Database) -> dict[str, dict[str, int]]:
+    """Agents' skill levels: {extension: {skill name: level}} (skills routing, BEY-3)."""
+    out: dict[str, dict[str, int]] = {}
+    for ext, skill, level in db.execute(
+            "SELECT a.extension, s.name, x.level FROM agent_skills x JOIN agents a "
+            "ON a.id = x.agent_id JOIN skills s ON s.id = x.skill_id"):
+        out.setdefault(ext, {})[skill] = level
+    return out
 
 
 def seed_demo(db: sqlite_utils.Database, agent_contacts: dict[str, str] | None = None) -> None:

@@ -1411,6 +1411,8 @@ MIGRATION_11_BEYOND = """
     -- the Asterisk queue the placeholder joins: a skills variant "<queue>.<lang>" of the
     -- queue (BEY-3); '' = the queue itself
     ALTER TABLE queue_callbacks ADD member_queue TEXT NOT NULL DEFAULT '';
+    -- the reports look a queue visit's callback up by the asking call
+    CREATE INDEX queue_callbacks_caller ON queue_callbacks(caller_uniqueid);
     CREATE TABLE ivr_options_v4 (
         menu_id INTEGER NOT NULL REFERENCES ivr_menus(id) ON DELETE CASCADE,
         key TEXT NOT NULL CHECK (key IN ('0','1','2','3','4','5','6','7','8','9','*','#')),

@@ -14,9 +14,16 @@ open only hears the confirmation.  Unanswered callbacks are dialled again `callb
 times, then reported failed; one still waiting after `callback_expiry_s` is dropped and
 reported expired.  queue_log gets INFO CALLBACK|requested/connected/failed/expired lines on
 the asking call's callid, so the reports can count them.
+
+At closing time ("press 1 to be called back", the destination 'callback' with a queue as
+its target, [jns-callback]): the caller who presses 1 gets a callback due at the dialled
+number's next opening (its route's schedule; no hours known: due at once).  A due callback
+is placed at the back of the queue, and only while the queue has a logged-in agent; its
+expiry counts from when it became due.
 """
 from __future__ import annotations
 
+import datetime
 import logging
 import os
 import time
@@ -26,6 +33,8 @@ from typing import Callable
 from ..campaigns.dialer import dial_number
 from ..store.db import StoreError, transaction
 from .ami import AmiWorker
+from .skills import base_queue, member_queue
+from .live import extension_of
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +45,10 @@ RING_S = 30                 # one attempt rings the customer this long
 RETRY_PAUSE_S = 5           # between attempts (the agent hears music meanwhile)
 CONFIRM_PROMPT = "callback-confirm"    # an admin's prompt of this name replaces the default
 DEFAULT_CONFIRM = "auth-thankyou&vm-goodbye"
+OFFER_PROMPT = "callback-offer"        # closing time: "press 1 to be called back"
+DEFAULT_OFFER = "vm-tocallback&vm-press&digits/1"
+OFFER_TRIES, OFFER_WAIT_S = 2, 6       # the offer is played twice, 6 s for the key each time
+OPENING_LOOKAHEAD_DAYS = 14            # no opening within this: due at once
 TICK_S = 0.5
 RECONCILE_AFTER_S = 5.0    # a placeholder younger than this may not be listed yet
 EXPIRY_GRACE_S = 10       # the tick drops a callback this long after its expiry
@@ -79,9 +92,12 @@ def set_queue_callback(db, queue: str, *, key: str, retries, expiry_s) -> None:
 
 
 def request(db, queue: str, number: str, *, caller_uniqueid: str = "", position: int = 0,
-            did: str = "", at: float | None = None) -> tuple[int, bool]:
+            did: str = "", at: float | None = None, due_at: float | None = None,
+            member_queue: str = "") -> tuple[int, bool]:
     """A caller asked to be called back: (the open callback's id, whether it is new).  A
-    second request for the same number while one is open only returns the first."""
+    second request for the same number while one is open only returns the first.
+    `due_at`: not before then (closing time), at the back of the queue.  `member_queue`:
+    the skills variant of the queue the placeholder joins (telephony.skills)."""
     at = time.time() if at is None else at
     with transaction(db):
         row = db.execute("SELECT id FROM queue_callbacks WHERE queue = ? AND number = ? AND "
@@ -91,8 +107,9 @@ def request(db, queue: str, number: str, *, caller_uniqueid: str = "", position:
             return row[0], False
         new = db.conn.execute(
             "INSERT INTO queue_callbacks (queue, number, caller_uniqueid, did, position, "
-            "requested_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [queue, number, caller_uniqueid, did, max(0, int(position or 0)), at]).lastrowid
+            "requested_at, due_at, member_queue) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [queue, number, caller_uniqueid, did, max(0, int(position or 0)), at,
+             due_at, member_queue if base_queue(member_queue) == queue else ""]).lastrowid
     return new, True
 
 
@@ -120,11 +137,38 @@ def waiting_counts(db) -> dict[str, int]:
 
 
 def expired(db, now: float) -> list[dict]:
-    """Callbacks not yet taken by an agent whose queue's expiry has passed."""
+    """Callbacks not yet taken by an agent whose queue's expiry has passed (counted from
+    when they became due)."""
     return [dict(r) for r in db.query(
         "SELECT c.*, q.callback_expiry_s FROM queue_callbacks c JOIN queues q ON q.name = c.queue "
-        "WHERE c.status IN ('requested', 'waiting') AND c.requested_at + q.callback_expiry_s <= ?",
-        [now])]
+        "WHERE c.status IN ('requested', 'waiting') "
+        "AND coalesce(c.due_at, c.requested_at) + q.callback_expiry_s <= ?", [now])]
+
+
+def next_opening(db, did: str, now: datetime.datetime) -> datetime.datetime | None:
+    """When the dialled number's route opens next (box local time; `now` when it is open
+    now); None when its route has no opening hours or none within two weeks."""
+    row = db.execute("SELECT schedule_id FROM inbound_routes WHERE did = ?", [did]).fetchone()
+    if not row or not row[0]:
+        return None
+    hours = db.execute("SELECT weekday, opens, closes FROM schedule_hours WHERE schedule_id = ? "
+                       "ORDER BY opens", [row[0]]).fetchall()
+    holidays = {d for (d,) in db.execute("SELECT day FROM schedule_holidays WHERE "
+                                         "schedule_id = ?", [row[0]])}
+    for offset in range(OPENING_LOOKAHEAD_DAYS + 1):
+        day = now.date() + datetime.timedelta(days=offset)
+        if day.isoformat() in holidays or day.isoformat()[5:] in holidays:
+            continue
+        for weekday, opens, closes in hours:
+            if weekday != day.weekday():
+                continue
+            start = datetime.datetime.combine(day, datetime.time.fromisoformat(opens))
+            end = datetime.datetime.combine(day, datetime.time.fromisoformat(closes))
+            if start <= now < end:
+                return now
+            if start > now:
+                return start
+    return None
 
 
 # -- dialplan ----------------------------------------------------------------------------------
@@ -140,11 +184,14 @@ def dialplan(snap: dict, lay) -> list[str]:
 
     The service's Originate sets JNS_CB (queue_callbacks id), JNS_CB_QUEUE, JNS_CB_POS,
     JNS_CB_WAIT (seconds it may still wait), JNS_CB_DIAL (the customer's dial string),
-    JNS_CB_RETRIES, JNS_CB_CALLID (the asking call's queue callid) and JNS_CB_CID; facts come
+    JNS_CB_RETRIES, JNS_CB_CALLID (the asking call's queue callid), JNS_CB_CID and
+    JNS_CB_RECORD (1: record the customer's leg by the queue's policy); facts come
     back as UserEvent JnsCallback (Kind: requested, dialling, connected, failed, left).
     """
     confirm = (f"{lay.root}/prompts/{snap['prompts'][CONFIRM_PROMPT][0]}/{CONFIRM_PROMPT}"
                if CONFIRM_PROMPT in snap.get("prompts", {}) else DEFAULT_CONFIRM)
+    offer = (f"{lay.root}/prompts/{snap['prompts'][OFFER_PROMPT][0]}/{OFFER_PROMPT}"
+             if OFFER_PROMPT in snap.get("prompts", {}) else DEFAULT_OFFER)
     ev = "UserEvent(JnsCallback,Id: ${JNS_CB},Kind: "
     out: list[str] = []
     for q in snap["queues"]:
@@ -160,7 +207,7 @@ def dialplan(snap: dict, lay) -> list[str]:
             '| "${CALLERID(num)}" = ""]?nonumber)',
             f" same => n,UserEvent(JnsCallback,Kind: requested,Queue: {name},"
             "Number: ${CALLERID(num)},Caller: ${UNIQUEID},Position: ${QUEUEPOSITION},"
-            "Did: ${JNS_DID})",
+            "Did: ${JNS_DID},MemberQueue: ${JNS_MEMBER_QUEUE})",
             f" same => n,QueueLog({name},${{UNIQUEID}},NONE,INFO,CALLBACK|requested|${{CALLERID(num)}})",
             " same => n,Set(CDR(userfield)=${CDR(userfield)}&callback=requested)",
             f" same => n,Playback({confirm})",
@@ -169,6 +216,27 @@ def dialplan(snap: dict, lay) -> list[str]:
             " same => n(nonumber),Playback(unidentified-no-callback)",
             f" same => n,Goto(jns-queue,{name},1)",
         ]
+    out += ["", "; the destination 'callback' (closing time): press 1 to be called back from",
+            "; the queue when the dialled number opens again", "[jns-callback]"]
+    for q in snap["queues"]:
+        out += [f"exten => {q['name']},1,Set(JNS_CB_OFFER={q['name']})",
+                " same => n,Goto(jns-callback-offer,s,1)"]
+    out += [
+        "", "[jns-callback-offer]",
+        'exten => s,1,GotoIf($["${FILTER(+0123456789,${CALLERID(num)})}" != "${CALLERID(num)}" '
+        '| "${CALLERID(num)}" = ""]?nonumber)',
+        f" same => n,Read(JNS_KEY,{offer},1,,{OFFER_TRIES},{OFFER_WAIT_S})",
+        ' same => n,GotoIf($["${JNS_KEY}" != "1"]?bye)',
+        " same => n,UserEvent(JnsCallback,Kind: scheduled,Queue: ${JNS_CB_OFFER},"
+        "Number: ${CALLERID(num)},Caller: ${UNIQUEID},Did: ${JNS_DID},Lang: ${JNS_LANG})",
+        " same => n,QueueLog(${JNS_CB_OFFER},${UNIQUEID},NONE,INFO,CALLBACK|requested|"
+        "${CALLERID(num)})",
+        " same => n,Set(CDR(userfield)=${CDR(userfield)}&callback=requested)",
+        f" same => n,Playback({confirm})",
+        " same => n(bye),Goto(jns-hangup,s,1)",
+        " same => n(nonumber),Playback(unidentified-no-callback)",
+        " same => n,Goto(jns-hangup,s,1)",
+    ]
     out += [
         "", "; a callback's placeholder: waits in the queue at the caller's place",
         "[jns-callback-place]",
@@ -181,6 +249,8 @@ def dialplan(snap: dict, lay) -> list[str]:
         "; if unanswered (the agent hears music meanwhile)",
         "[jns-callback-dial]",
         "exten => s,1,Set(JNS_TRY=0)",
+        # the placeholder's half in the queue knows the agent (MEMBERINTERFACE)
+        " same => n,Set(__JNS_CB_PEER=${CUT(CHANNEL,\\;,1)}\\;2)",
         ' same => n,ExecIf($["${JNS_CB_CID}" != ""]?Set(CALLERID(num)=${JNS_CB_CID}))',
         " same => n(dial),Set(JNS_TRY=$[${JNS_TRY} + 1])",
         f" same => n,{ev}dialling,Attempt: ${{JNS_TRY}})",
@@ -196,6 +266,17 @@ def dialplan(snap: dict, lay) -> list[str]:
         "[jns-callback-answered]",
         f"exten => s,1,{ev}connected)",
         " same => n,QueueLog(${JNS_CB_QUEUE},${JNS_CB_CALLID},NONE,INFO,CALLBACK|connected)",
+        ' same => n,ExecIf($["${JNS_CB_RECORD}" = "1"]?Gosub(jns-callback-record,s,1))',
+        " same => n,Return()",
+        "", "; the queue's recording policy on the customer's leg, indexed when it hangs up",
+        "; like the queue's other calls (queue, number dialled, agent)",
+        "[jns-callback-record]",
+        "exten => s,1,Set(JNS_QUEUE=${JNS_CB_QUEUE})",
+        " same => n,Set(JNS_DID=${JNS_CB_CID})",
+        " same => n,Set(CALLERID(num)=${JNS_CB_NUMBER})",     # the index's caller
+        " same => n,Set(JNS_AGENT=${CUT(IMPORT(${JNS_CB_PEER},MEMBERINTERFACE),/,2)})",
+        " same => n,Set(CHANNEL(hangup_handler_push)=jns-call-end,s,1)",
+        " same => n,Gosub(jns-record,s,1)",
         " same => n,Return()", "",
     ]
     return out
@@ -237,9 +318,9 @@ class CallbackService(AmiWorker):
             self._user_event(ev, at)
         elif name == "AgentConnect":
             cb = self._by_uid(ev.get("Uniqueid", ""))
-            if cb:
-                update(self.db, cb["id"], agent=ev.get("MemberName") or ev.get("Interface", ""),
-                       answered_at=at)
+            if cb:      # the agent's extension, as the reports name agents
+                update(self.db, cb["id"], agent=extension_of(ev.get("Interface", ""))
+                       or ev.get("MemberName", ""), answered_at=at)
         elif name == "OriginateResponse":
             cb = get(self.db, int(ev["ActionID"].split("-")[1]))
             if cb and ev.get("Response") != "Success" and cb["answered_at"] is None:
@@ -265,9 +346,19 @@ class CallbackService(AmiWorker):
             except ValueError:
                 position = 0
             cb_id, new = request(self.db, queue, number, caller_uniqueid=ev.get("Caller", ""),
-                                 position=position, did=ev.get("Did", ""), at=at)
+                                 position=position, did=ev.get("Did", ""), at=at,
+                                 member_queue=ev.get("MemberQueue", ""))
             if new:
                 self._place(get(self.db, cb_id), at)
+            return
+        if kind == "scheduled":     # closing time: due at the next opening, placed by tick()
+            opens = next_opening(self.db, ev.get("Did", ""),
+                                 datetime.datetime.fromtimestamp(at))
+            queue = ev.get("Queue", "")
+            request(self.db, queue, ev.get("Number", ""),
+                    caller_uniqueid=ev.get("Caller", ""), did=ev.get("Did", ""), at=at,
+                    due_at=opens.timestamp() if opens else at,
+                    member_queue=member_queue(self.db, queue, ev.get("Lang", "")))
             return
         try:
             cb = get(self.db, int(ev.get("Id", "")))
@@ -288,7 +379,7 @@ class CallbackService(AmiWorker):
     def _is_expired(self, cb: dict, at: float) -> bool:
         row = self.db.execute("SELECT callback_expiry_s FROM queues WHERE name = ?",
                               [cb["queue"]]).fetchone()
-        return row is None or at >= cb["requested_at"] + row[0]
+        return row is None or at >= (cb["due_at"] or cb["requested_at"]) + row[0]
 
     def _end(self, cb: dict, at: float, status: str, error: str = "",
              queue_log: bool = False) -> None:
@@ -317,13 +408,15 @@ class CallbackService(AmiWorker):
             self._end(cb, now, "failed", error="no such queue" if q is None else "no trunk",
                       queue_log=True)
             return
-        wait = max(1, int(cb["requested_at"] + q[1] - now))
+        wait = max(1, int((cb["due_at"] or cb["requested_at"]) + q[1] - now))
         uid = f"{UID_PREFIX}{uuid.uuid4().hex}"
         update(self.db, cb["id"], status="waiting", placeholder_uniqueid=uid)
-        variables = {"__JNS_CB": cb["id"], "__JNS_CB_QUEUE": cb["queue"],
+        variables = {"__JNS_CB": cb["id"], "__JNS_CB_QUEUE": cb["member_queue"] or cb["queue"],
                      "__JNS_CB_POS": cb["position"], "__JNS_CB_WAIT": wait,
                      "__JNS_CB_DIAL": dial, "__JNS_CB_RETRIES": q[0],
-                     "__JNS_CB_CALLID": cb["caller_uniqueid"], "__JNS_CB_CID": cb["did"]}
+                     "__JNS_CB_CALLID": cb["caller_uniqueid"], "__JNS_CB_CID": cb["did"],
+                     "__JNS_CB_RECORD": "1" if self._records(cb) else "0",
+                     "__JNS_CB_NUMBER": cb["number"]}
         try:
             self.ami.action("Originate", timeout=5, retry=False, Async="true",
                             ActionID=f"{UID_PREFIX}{cb['id']}", ChannelId=uid,
@@ -355,8 +448,39 @@ class CallbackService(AmiWorker):
         if self._reconcile.is_set():
             self._reconcile.clear()
             self._reconcile_calls(now)
-        for cb in list(self.db.query("SELECT * FROM queue_callbacks WHERE status = 'requested'")):
-            self._place(dict(cb), now)              # not placed yet (Asterisk was away)
+        staffed: dict[str, bool] = {}
+        for cb in list(self.db.query("SELECT * FROM queue_callbacks WHERE status = 'requested' "
+                                     "AND coalesce(due_at, 0) <= ?", [now])):
+            # not placed yet: Asterisk was away, or due now (closing time) - those only
+            # while an agent is logged in to the queue
+            if cb["due_at"] is not None:
+                queue = cb["member_queue"] or cb["queue"]
+                if queue not in staffed:
+                    staffed[queue] = self._logged_in(queue)
+                if not staffed[queue]:
+                    continue
+            self._place(dict(cb), now)
+
+    def _records(self, cb: dict) -> bool:
+        """The call back is recorded as the asking call was (ivr.decide_route's policy for
+        inbound calls, and the queue's own 'record')."""
+        from ..store import config
+        row = self.db.execute("SELECT record FROM queues WHERE name = ?", [cb["queue"]]).fetchone()
+        if row is None or row[0] == "none":
+            return False
+        cfg = config.settings(self.db)
+        return cfg["rec_mode"] in ("all", "inbound") or cfg["rec_mode"] == "list" and (
+            config.record_numbers_match(cfg, cb["number"])
+            or config.record_numbers_match(cfg, cb["did"]))
+
+    def _logged_in(self, queue: str) -> bool:
+        """Does the queue have a logged-in agent (paused or not) now?"""
+        try:
+            reply = self.ami.action("Getvar", timeout=5, Variable=f"QUEUE_MEMBER({queue},logged)")
+            return int(reply.get("Value") or 0) > 0
+        except Exception as exc:
+            log.info("callbacks: agents of %s not known: %s", queue, exc)
+            return False
 
     def _reconcile_calls(self, now: float) -> None:
         """After a (re)connect: placeholders gone with Asterisk are placed again (at the end

@@ -153,9 +153,14 @@ def agent_rows(db) -> list[dict]:
 
 
 def queue_rows(db) -> list[dict]:
+    """Queues as configured, with their callbacks waiting (the callback service writes
+    them: a write moves data_version, so the picture follows within a second)."""
+    from .callbacks import waiting_counts
     cols = {c.name for c in db["queues"].columns}
+    waiting = waiting_counts(db) if db["queue_callbacks"].exists() else {}
     return [{"name": r["name"], "title": r["title"], "wrapup_time": r["wrapup_time"],
-             "sl_seconds": r["sl_seconds"] if "sl_seconds" in cols else None}
+             "sl_seconds": r["sl_seconds"] if "sl_seconds" in cols else None,
+             "callbacks": waiting.get(r["name"], 0)}
             for r in db.query("SELECT * FROM queues ORDER BY name")]
 
 

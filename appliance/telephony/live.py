@@ -31,6 +31,8 @@ import threading
 import time
 from typing import Iterable
 
+from .skills import base_queue
+
 Change = tuple[str, str, "dict | list | None"]
 
 DEFAULT_SL_SECONDS = 20
@@ -191,6 +193,7 @@ class LiveState:
             if at < 0 or _day(at) != self._today:
                 continue
             uid, queue, agent, event, data = parts[1], parts[2], parts[3], parts[4], parts[5:]
+            queue = base_queue(queue)   # a skills variant "<queue>.<lang>" counts as its queue
             ext = self._names.get(agent) or extension_of(agent) or agent
             if event == "CONNECT":
                 self._answered[(uid, queue)] = (_num(data[0] if data else 0), ext)
@@ -310,6 +313,8 @@ class LiveState:
             for ev in parked or []:
                 self._on_ParkedCall(ev, now)
             for ev in queue_status:
+                if "." in ev.get("Queue", ""):   # a skills variant is its queue here
+                    ev = {**ev, "Queue": base_queue(ev["Queue"])}
                 name = ev.get("Event")
                 if name == "QueueMember":
                     self._member_from(ev, ev.get("Location") or ev.get("Interface", ""), now,
@@ -371,6 +376,13 @@ class LiveState:
             handler = getattr(self, "_on_" + event.get("Event", ""), None)
             if handler is None:
                 return []
+            if "." in event.get("Queue", ""):
+                # skills routing's "<queue>.<lang>" (telephony.skills): the wallboard,
+                # webhooks and callbacks see one queue.  An agent in a variant is in the
+                # queue itself too, so leaving only a variant (a lost skill) leaves nothing.
+                if event.get("Event") == "QueueMemberRemoved":
+                    return []
+                event = {**event, "Queue": base_queue(event["Queue"])}
             before = self._touched(event)
             handler(event, now)
             after = self._touched(event)
@@ -803,7 +815,8 @@ class LiveState:
             "outbound_today": sum(len(self._outbound.get(ext, ())) for ext in logged),
             "service_level_today": round(100.0 * sum(1 for h in answered if h <= sl_seconds) / total, 1)
             if total else None,
-            "sl_seconds": sl_seconds, "callers": [linkedid for linkedid, _ in callers]}
+            "sl_seconds": sl_seconds, "callers": [linkedid for linkedid, _ in callers],
+            "callbacks": int(db.get("callbacks") or 0)}     # callbacks waiting (BEY-2)
 
     def _aggregates(self) -> dict:
         if self._agg is None:

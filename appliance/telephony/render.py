@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import callbacks, conference_calls, conferences
+from . import callbacks, conference_calls, conferences, skills, webrtc
 
 # Call parking (res_parking): the operator parks a caller on a space, anyone dials it to
 # pick the call up; after PARK_TIMEOUT_S the caller comes back to the operator destination.
@@ -49,7 +49,7 @@ res_pjsip_pidf_body_generator res_pjsip_xpidf_body_generator res_pjsip_pidf_digi
 res_pjsip_pidf_eyebeam_body_supplement res_pjsip_transport_websocket res_http_websocket
 res_pjsip_logger res_pjsip_send_to_voicemail res_pjsip_empty_info
 res_rtp_asterisk res_agi res_musiconhold res_timing_timerfd res_speech res_stasis
-res_format_attr_opus chan_pjsip chan_bridge_media
+res_format_attr_opus chan_pjsip chan_bridge_media res_srtp codec_opus_open_source
 codec_ulaw codec_alaw codec_gsm codec_a_mu codec_resample
 format_gsm format_wav format_wav_gsm format_pcm format_sln
 app_dial app_queue app_mixmonitor app_playback app_read app_confbridge app_chanspy app_stack
@@ -85,6 +85,10 @@ class Layout:
     modules_dir: str = "/usr/lib/x86_64-linux-gnu/asterisk/modules"
     trusted_carrier_hosts: tuple[str, ...] = ()  # extra IPs treated as a carrier (demo/tests)
     calld_port: int = 5040                    # jns-calld's local HTTP API (127.0.0.1)
+    http_port: int | None = None              # SIP WebSocket (ws) on 127.0.0.1; None = off
+    https_port: int | None = None             # SIP WebSocket over TLS (wss) on sip_bind
+    https_cert: str | None = None             # the panel's certificate, readable by Asterisk
+    https_key: str | None = None
 
     @property
     def etc(self) -> str:
@@ -153,17 +157,20 @@ def _pjsip_conf(snap: dict, lay: Layout) -> str:
                     ("endpoint_identifier_order", "username,ip")]),
         ("udp", [("type", "transport"), ("protocol", "udp"),
                  ("bind", f"{lay.sip_bind}:{lay.sip_port}")]),
-    ]
+    ] + webrtc.transports(lay)
     for a in snap["agents"]:
         ext = a["extension"]
+        browser = a.get("phone") == "webrtc" and webrtc.enabled(lay)   # the panel's softphone
         sections += [
             (ext, [("type", "endpoint"), ("context", "from-internal"), ("auth", f"{ext}-auth"),
                    ("aors", ext), ("callerid", f'"{a["name"]}" <{ext}>'),
-                   ("dtmf_mode", a["dtmf_mode"])] + common),
+                   ("dtmf_mode", "rfc4733" if browser else a["dtmf_mode"])]
+             + (webrtc.endpoint_options(common) if browser else common)),
             (f"{ext}-auth", [("type", "auth"), ("auth_type", "userpass"), ("username", ext),
                              ("password", a["secret"])]),
-            (ext, [("type", "aor"), ("max_contacts", 2), ("remove_existing", "yes"),
-                   ("contact", a["contact"]), ("qualify_frequency", 0)]),
+            (ext, [("type", "aor")] + (webrtc.aor_options() if browser else [
+                ("max_contacts", 2), ("remove_existing", "yes"), ("contact", a["contact"]),
+                ("qualify_frequency", 0)])),
         ]
     carriers = [(t["name"], t["host"], t["port"], t["username"], t["secret"]) for t in snap["trunks"]]
     carriers += [(f"carrier-{i}", h, 5060, None, None) for i, h in enumerate(lay.trusted_carrier_hosts)]
@@ -293,6 +300,7 @@ def _extensions_conf(snap: dict, lay: Layout) -> str:
         "exten => announcement,1,Goto(jns-announcement,${JNS_TARGET},1)",
         "exten => hangup,1,Goto(jns-hangup,s,1)",
         "exten => conference,1,Goto(jns-confroom,${JNS_TARGET},1)",
+        "exten => callback,1,Goto(jns-callback,${JNS_TARGET},1)",   # BEY-2: press 1
         f"exten => operator,1,Goto({operator})",
         "exten => i,1,Goto(" + default + ")",
         "", "; our prompts played as a destination, in the caller's language if we have it",
@@ -316,27 +324,38 @@ def _extensions_conf(snap: dict, lay: Layout) -> str:
         overflow = (_destination(q["overflow_action"], q["overflow_target"], snap)
                     if q["overflow_action"] else "jns-hangup,s,1")
         opts = "t"  # the agent may transfer
+        # skills routing (telephony.skills): the caller's language picks the Asterisk queue
+        # joined ("<queue>.<lang>"); JNS_QUEUE stays the queue's own name
+        variants = skills.asterisk_queues(q, snap)
+        aq = "${JNS_MEMBER_QUEUE}" if len(variants) > 1 else name
+        rule = f"jns-{aq}" if variants[0].rule else ""
         out += [f"exten => {name},1,Set(__JNS_QUEUE={name})",
+                f" same => n,Set(__JNS_MEMBER_QUEUE={name})",
+                *[f' same => n,ExecIf($["${{JNS_LANG}}" = "{v.lang}"]'
+                  f"?Set(__JNS_MEMBER_QUEUE={v.name}))" for v in variants if v.lang],
+                *([" same => n,Set(QUEUE_MAX_PENALTY=1)"] if rule else []),
                 " same => n,Set(QUEUESTATUS=)",   # from a queue this call overflowed from
                 " same => n,Set(CDR(userfield)=${CDR(userfield)}&ivr=${JNS_IVR_PATH})",
                 # for the reports (appliance.reports.ingest): the number dialled, the IVR path
-                f" same => n,QueueLog({name},${{UNIQUEID}},NONE,DID,${{JNS_DID}})",
+                f" same => n,QueueLog({aq},${{UNIQUEID}},NONE,DID,${{JNS_DID}})",
                 f' same => n,ExecIf($["${{JNS_IVR_PATH}}" != ""]'
-                f'?QueueLog({name},${{UNIQUEID}},NONE,INFO,IVR|${{JNS_IVR_PATH}}))',
+                f'?QueueLog({aq},${{UNIQUEID}},NONE,INFO,IVR|${{JNS_IVR_PATH}}))',
                 # VIP callers go ahead of everyone waiting (ACD-3)
                 ' same => n,ExecIf($["${JNS_VIP}" = "1"]?Set(QUEUE_PRIO=10))',
                 *([' same => n,ExecIf($["${JNS_RECORD}" = "1"]?Gosub(jns-record,s,1))']
                   if q["record"] != "none" else []),
                 # full, or nobody who could ever answer: straight to the overflow (asking
                 # Queue() would only make it log a warning and return the same status)
-                *([f' same => n,ExecIf($[${{QUEUE_WAITING_COUNT({name})}} >= {q["max_callers"]}]'
+                *([f' same => n,ExecIf($[${{QUEUE_WAITING_COUNT({aq})}} >= {q["max_callers"]}]'
                    '?Set(QUEUESTATUS=FULL))'] if q["max_callers"] else []),
-                f' same => n,ExecIf($[${{QUEUE_MEMBER({name},logged)}} = 0]?Set(QUEUESTATUS=JOINEMPTY))',
+                f' same => n,ExecIf($[${{QUEUE_MEMBER({aq},logged)}} = 0]?Set(QUEUESTATUS=JOINEMPTY))',
+                # too long a wait ahead, or too many callers per agent: the overflow (BEY-3)
+                *_overflow_checks(q, aq),
                 # not let in: Queue() logs nothing then, the reports need the caller
                 f' same => n,ExecIf($["${{QUEUESTATUS}}" != ""]'
-                f'?QueueLog({name},${{UNIQUEID}},NONE,${{QUEUESTATUS}},${{CALLERID(num)}}))',
+                f'?QueueLog({aq},${{UNIQUEID}},NONE,${{QUEUESTATUS}},${{CALLERID(num)}}))',
                 ' same => n,GotoIf($["${QUEUESTATUS}" != ""]?done)',
-                f" same => n,Queue({name},{opts},,,{q['max_wait']},,jns-agent-leg)",
+                f" same => n,Queue({aq},{opts},,,{q['max_wait']},,jns-agent-leg{',' + rule if rule else ''})",
                 " same => n(done),Set(CDR(userfield)=${CDR(userfield)}&queue=${QUEUESTATUS})",
                 # taken out by the operator (QueueWithdrawCaller): where the operator sent it
                 ' same => n,GotoIf($["${QUEUESTATUS}" = "WITHDRAW"]?${QUEUE_WITHDRAW_INFO})',
@@ -601,14 +620,42 @@ def _queues_conf(snap: dict, lay: Layout) -> str:
                  ("announce-frequency", q["announce_frequency"] if announce else 0),
                  ("min-announce-frequency", 15),
                  ("reportholdtime", "no"), ("setinterfacevar", "yes"), ("setqueueentryvar", "yes")]
-        text += _ini([(q["name"], items)])
-        for ext in q["members"]:
-            if agents[ext].get("login", 0):
-                continue   # logs in at the desk: a dynamic member (appliance.telephony.actions)
-            name = agents[ext]["name"]
-            penalty = q.get("penalties", {}).get(ext, 0)
-            text = text.rstrip("\n") + f"\nmember => PJSIP/{ext},{penalty},{name},PJSIP/{ext}\n\n"
+        # skills routing (telephony.skills): the queue and its language variants, each
+        # with the rule's penalties in place of the manual ones
+        extra = [("setqueuevar", "yes")] if q.get("overflow_ewt_s") else []  # QUEUETALKTIME
+        for aq in skills.asterisk_queues(q, snap):
+            rule = [("defaultrule", aq.rule)] if aq.rule else []
+            text += _ini([(aq.name, items + extra + rule)])
+            for ext, penalty in aq.penalties.items():
+                if agents[ext].get("login", 0):
+                    continue   # logs in at the desk: a dynamic member (appliance.telephony.actions)
+                name = agents[ext]["name"]
+                text = text.rstrip("\n") + f"\nmember => PJSIP/{ext},{penalty},{name},PJSIP/{ext}\n\n"
     return text
+
+
+def _overflow_checks(q: dict, aq: str) -> list[str]:
+    """Overflow before joining (BEY-3): more callers per logged-in agent than the queue
+    allows, or an estimated wait over its limit while no agent is free (callers ahead and
+    this one, times Asterisk's average talk time, shared by the logged-in agents).  The
+    call then leaves as FULL; the CDR userfield says why (overflow=agents|wait)."""
+    ratio, ewt = q.get("overflow_per_agent") or 0, q.get("overflow_ewt_s") or 0
+    if not ratio and not ewt:
+        return []
+    waiting, logged = f"${{QUEUE_WAITING_COUNT({aq})}}", f"${{QUEUE_MEMBER({aq},logged)}}"
+    out = [" same => n,Set(JNS_OVERFLOW=)"]
+    if ratio:
+        out.append(f' same => n,ExecIf($["${{QUEUESTATUS}}" = "" & {waiting} + 1 > {logged} * {ratio:g}]'
+                   "?Set(JNS_OVERFLOW=agents))")
+    if ewt:
+        out += [f" same => n,NoOp(${{QUEUE_VARIABLES({aq})}})",     # sets QUEUETALKTIME (setqueuevar)
+                f' same => n,ExecIf($["${{QUEUESTATUS}}${{JNS_OVERFLOW}}" = ""'
+                f" & ${{QUEUE_MEMBER({aq},free)}} = 0"
+                f" & ({waiting} + 1) * 0${{QUEUETALKTIME}} > {logged} * {ewt}]?Set(JNS_OVERFLOW=wait))"]
+    out += [' same => n,ExecIf($["${JNS_OVERFLOW}" != ""]?Set(QUEUESTATUS=FULL))',
+            ' same => n,ExecIf($["${JNS_OVERFLOW}" != ""]'
+            "?Set(CDR(userfield)=${CDR(userfield)}&overflow=${JNS_OVERFLOW}))"]
+    return out
 
 
 def _moh_class(value: str) -> str:
@@ -716,9 +763,8 @@ def _simple_files(lay: Layout) -> dict[str, str]:
                                           ("dialrecall", "!425/100,!0/100,!425/100,!0/100,!425/100,!0/100,425")])]),
         "ccss.conf": _ini([("general", [])]),
         "amd.conf": _ini([("general", [])]),     # answering-machine detection: its defaults
-        "queuerules.conf": "",
         "cel.conf": _ini([("general", [("enable", "no")])]),
-        "http.conf": _ini([("general", [("enabled", "no")])]),
+        "http.conf": _ini(webrtc.http_conf(lay)),
         "pjproject.conf": _ini([("log_mappings", [("type", "log_mappings"),
                                                    ("asterisk_error", "0"),
                                                    ("asterisk_warning", "2")])]),
@@ -741,6 +787,7 @@ def render_files(snap: dict, lay: Layout) -> dict[str, str]:
         "pjsip.conf": _pjsip_conf(snap, lay),
         "extensions.conf": _extensions_conf(snap, lay),
         "queues.conf": _queues_conf(snap, lay),
+        "queuerules.conf": skills.queuerules_conf(snap),     # skills routing (BEY-3)
         "musiconhold.conf": _musiconhold_conf(snap, lay),
         "features.conf": _features_conf(snap),
         "voicemail.conf": _voicemail_conf(snap),

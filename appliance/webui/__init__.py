@@ -38,6 +38,8 @@ from . import crm_work
 from . import crm_planner
 from . import conf_schedules, conferences, sms_campaigns
 from . import webhooks
+from . import softphone
+from . import skills
 from .forms import UPLOAD_MAX_BYTES
 from .i18n import current_lang, gettext
 
@@ -101,6 +103,8 @@ def create_app(db_path: str, status_provider: Callable[[], dict] | None = None,
     app.register_blueprint(conf_schedules.bp)   # /conferences/schedules/: CONF-3, AUTO-2
     app.register_blueprint(sms_campaigns.bp)   # /campaigns/sms/: SMS campaigns (AUTO-3)
     app.register_blueprint(webhooks.bp)   # /admin/webhooks/: integrators' webhooks (issue 12)
+    app.register_blueprint(softphone.bp)   # the desk's browser softphone, agents' phone kind
+    app.register_blueprint(skills.bp)   # /admin/skills/: skills and agents' levels (BEY-3)
     app.jinja_env.globals.update(_=gettext, current_lang=current_lang,
                                  admin_pages=admin.PAGES, admin_areas=admin.AREAS)
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True

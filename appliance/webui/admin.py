@@ -20,6 +20,7 @@ PAGES = (
     ("admin.index", "Overview"),
     ("prompts.index", "Prompts"),
     ("queues.index", "Queues"),
+    ("skills.index", "Skills"),
     ("pause_reasons.index", "Pause reasons"),
     ("menus.index", "IVR menus"),
     ("schedules.index", "Opening hours"),

@@ -210,8 +210,14 @@ CATALOG.update({k: v for k, v in WEBHOOKS.items() if k not in CATALOG})
 ENGLISH.update(WEBHOOKS_ENGLISH)
 from .i18n_staffing import STAFFING  # noqa: E402 - staffing forecast, wallboard block
 CATALOG.update({k: v for k, v in STAFFING.items() if k not in CATALOG})
-from .i18n_callbacks import CALLBACKS  # noqa: E402 - callback instead of waiting (issue 12)
+from .i18n_callbacks import CALLBACKS, CALLBACKS_ENGLISH  # noqa: E402 - callback instead of waiting (issue 12)
 CATALOG.update({k: v for k, v in CALLBACKS.items() if k not in CATALOG})
+ENGLISH.update({k: v for k, v in CALLBACKS_ENGLISH.items() if k not in ENGLISH})
+from .i18n_softphone import SOFTPHONE, SOFTPHONE_ENGLISH  # noqa: E402 - browser softphone (issue 12)
+CATALOG.update({k: v for k, v in SOFTPHONE.items() if k not in CATALOG})
+ENGLISH.update({k: v for k, v in SOFTPHONE_ENGLISH.items() if k not in ENGLISH})
+from .i18n_skills import SKILLS  # noqa: E402 - skills routing, overflow thresholds (issue 12)
+CATALOG.update({k: v for k, v in SKILLS.items() if k not in CATALOG})
 
 
 def current_lang() -> str:

@@ -37,6 +37,7 @@ from .auth import db, role_required
 from .dashboard import clock
 from .i18n import CATALOG, _, current_lang
 from .i18n_reports import REPORTS_ENGLISH
+from .i18n_callbacks import CALLBACKS_ENGLISH
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -44,7 +45,8 @@ ROLES = ("admin", "supervisor")
 PER_PAGE = 50
 PRINT_MAX = 10000        # rows on a printable details page; more: export the file
 MAX_DAYS = 366
-VALUE_IDS = frozenset(k for k in REPORTS_ENGLISH if k.startswith("value:"))   # translated values
+VALUE_IDS = frozenset(k for k in (*REPORTS_ENGLISH, *CALLBACKS_ENGLISH)
+                      if k.startswith("value:"))   # translated values
 PRESETS = ("today", "yesterday", "this_week", "last_week", "this_month", "last_month")
 PRESET_LABELS = {"today": "Today", "yesterday": "Yesterday", "this_week": "This week",
                  "last_week": "Last week", "this_month": "This month",

@@ -13,7 +13,6 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
 from ..store import live as store_live
-from ..telephony import callbacks
 from .auth import db, role_required
 from .livefeed import act, page_context
 
@@ -29,8 +28,7 @@ SPY_MODES = {"listen": "Listening started: your phone rings.",
 def index():
     return render_template(
         "wallboard.html", phone=store_live.phone_of(db(), g.user["username"]),
-        alarm_rules="queue_alarms.index" in current_app.view_functions,
-        callbacks_waiting=callbacks.waiting_counts(db()), **page_context())
+        alarm_rules="queue_alarms.index" in current_app.view_functions, **page_context())
 
 
 @bp.route("/spy", methods=["POST"])
