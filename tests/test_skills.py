@@ -250,11 +250,28 @@ def test_desk_login_joins_the_variants_with_the_rules_penalties(skillbox):
     assert penalties == {"support": "1", "support.en": "1", "support.pl": "3"}
     # a config apply keeps them (they are assigned, only under the queue's variants)
     assert actions.drop_unassigned() == []
+    # new levels reach the logged-in agent at once (jns-calld runs this on every change)
+    skills.set_levels(box.db, {"103": {"english": 90, "polish": 60}})
+    assert actions.drop_unassigned() == []
+    _, events = box.ami.action_list("QueueStatus", "QueueStatusComplete", Member="PJSIP/103")
+    penalties = {e["Queue"]: e["Penalty"] for e in events if e.get("Event") == "QueueMember"}
+    assert penalties == {"support": "1", "support.en": "1", "support.pl": "1"}
+    # without a "*" step: losing Polish leaves the Polish queue, regaining it joins again
+    skills.set_queue_routing(box.db, "support", rule="0: language>=50")
+    skills.set_levels(box.db, {"103": {"polish": None}})
+    assert actions.drop_unassigned() == [("103", "support.pl")]
+    skills.set_levels(box.db, {"103": {"polish": 70}})
+    assert actions.drop_unassigned() == []
+    _, events = box.ami.action_list("QueueStatus", "QueueStatusComplete", Member="PJSIP/103")
+    penalties = {e["Queue"]: e["Penalty"] for e in events if e.get("Event") == "QueueMember"}
+    assert penalties == {"support": "1", "support.en": "1", "support.pl": "1"}
+    applied(box)
     assert actions.logout("103", user="agent103")["queues"] == ["support"]
     _, events = box.ami.action_list("QueueStatus", "QueueStatusComplete", Member="PJSIP/103")
     assert not [e for e in events if e.get("Event") == "QueueMember"]
     # the reports: one logged-in session in queue "support", not one per Asterisk queue
-    assert wait_for(lambda: len([e for e in queue_log(box) if e[4] == "REMOVEMEMBER"]) == 3)
+    # (4 removals: support.pl when Polish was lost, then the three at the logout)
+    assert wait_for(lambda: len([e for e in queue_log(box) if e[4] == "REMOVEMEMBER"]) == 4)
     reports = box.start_reports(interval=3600)
     try:
         reports.run_once()

@@ -311,9 +311,49 @@ class Actions:
                 except AMIError as exc:
                     if "not there" not in str(exc).lower():
                         raise
+            self._follow_skills(db, snap, events)
             return dropped
         finally:
             db.conn.close()
+
+    def _follow_skills(self, db, snap: dict, events: list[dict]) -> None:
+        """Desk logins follow a changed skill rule or agent's levels at once: the new
+        penalty in each Asterisk queue of a skill-routed queue (QueuePenalty), and a
+        language variant the agent now qualifies for joined as it is in its queue (paused
+        or not).  Static members get theirs from queues.conf on the same apply."""
+        have = {}
+        for e in events:
+            iface = e.get("StateInterface") or e.get("Interface") or ""
+            if (e.get("Event") == "QueueMember" and e.get("Membership") == "dynamic"
+                    and iface.startswith("PJSIP/")):
+                have[(iface.split("/", 1)[1], e["Queue"])] = e
+        for q in snap["queues"]:
+            if not (q.get("skill_rule") or "").strip():
+                continue
+            for aq in skills.asterisk_queues(q, snap):
+                for ext, penalty in aq.penalties.items():
+                    mine = have.get((ext, aq.name))
+                    if mine is not None:
+                        if mine.get("Penalty") != str(penalty):
+                            self.ami.action("QueuePenalty", Queue=aq.name, Penalty=str(penalty),
+                                            Interface=mine.get("Interface") or f"PJSIP/{ext}")
+                            live.audit(db, "system", "skill_penalty",
+                                       target=f"{ext} in {aq.name}: {penalty}")
+                        continue
+                    logged = next((e for (x, name), e in have.items()
+                                   if x == ext and skills.base_queue(name) == q["name"]), None)
+                    if logged is None:
+                        continue        # not logged in to this queue at the desk
+                    try:
+                        self.ami.action("QueueAdd", Queue=aq.name, Interface=f"PJSIP/{ext}",
+                                        Penalty=str(penalty),
+                                        Paused="true" if logged.get("Paused") == "1" else "false",
+                                        MemberName=logged.get("Name") or ext,
+                                        StateInterface=f"PJSIP/{ext}")
+                        live.audit(db, "system", "skill_join", target=f"{ext} to {aq.name}")
+                    except AMIError as exc:
+                        if "already there" not in str(exc).lower():
+                            raise
 
     # -- supervision -------------------------------------------------------------------
 

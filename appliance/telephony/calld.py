@@ -164,10 +164,21 @@ def queue_rows(db) -> list[dict]:
             for r in db.query("SELECT * FROM queues ORDER BY name")]
 
 
-def assignments_of(db) -> set[tuple[str, str]]:
-    """(agent extension, queue) pairs the admin assigned."""
-    return set(db.execute("SELECT a.extension, q.name FROM queue_members m JOIN queues q "
-                          "ON q.id = m.queue_id JOIN agents a ON a.id = m.agent_id").fetchall())
+def assignments_of(db) -> set[tuple]:
+    """(agent extension, queue) pairs the admin assigned, and (extension, Asterisk queue,
+    penalty) of skill-routed queues: a change of either is applied to desk logins."""
+    from . import skills
+    pairs = set(db.execute("SELECT a.extension, q.name FROM queue_members m JOIN queues q "
+                           "ON q.id = m.queue_id JOIN agents a ON a.id = m.agent_id").fetchall())
+    snap = skills.routing_snapshot(db)
+    for q in snap["queues"]:
+        if (q.get("skill_rule") or "").strip():
+            try:
+                pairs |= {(ext, aq.name, p) for aq in skills.asterisk_queues(q, snap)
+                          for ext, p in aq.penalties.items()}
+            except skills.RuleError:
+                pass        # the panel refuses such a rule; an old one is left as it was
+    return pairs
 
 
 class CallService:
