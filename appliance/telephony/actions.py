@@ -306,15 +306,25 @@ class Actions:
                 try:
                     self.ami.action("QueueRemove", Queue=e["Queue"],
                                     Interface=e.get("Interface") or iface)
-                    dropped.append((ext, e["Queue"]))
-                    live.audit(db, user, "drop_unassigned", target=f"{ext} from {e['Queue']}")
                 except AMIError as exc:
-                    if "not there" not in str(exc).lower():
+                    # a busy Asterisk may remove the member but answer too late: it counts
+                    # (and is audited) once QueueStatus no longer lists it
+                    late = "did not answer" in str(exc) and not self._is_member(e["Queue"], iface)
+                    if not late:
+                        if "not there" in str(exc).lower():
+                            continue
                         raise
+                dropped.append((ext, e["Queue"]))
+                live.audit(db, user, "drop_unassigned", target=f"{ext} from {e['Queue']}")
             self._follow_skills(db, snap, events)
             return dropped
         finally:
             db.conn.close()
+
+    def _is_member(self, queue: str, iface: str) -> bool:
+        _, events = self.ami.action_list("QueueStatus", "QueueStatusComplete", Queue=queue)
+        return any(e.get("Event") == "QueueMember" and iface in (
+            e.get("StateInterface"), e.get("Interface")) for e in events)
 
     def _follow_skills(self, db, snap: dict, events: list[dict]) -> None:
         """Desk logins follow a changed skill rule or agent's levels at once: the new

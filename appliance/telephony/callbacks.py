@@ -185,7 +185,8 @@ def dialplan(snap: dict, lay) -> list[str]:
     The service's Originate sets JNS_CB (queue_callbacks id), JNS_CB_QUEUE, JNS_CB_POS,
     JNS_CB_WAIT (seconds it may still wait), JNS_CB_DIAL (the customer's dial string),
     JNS_CB_RETRIES, JNS_CB_CALLID (the asking call's queue callid), JNS_CB_CID and
-    JNS_CB_RECORD (1: record the customer's leg by the queue's policy); facts come
+    JNS_CB_RECORD (1: record the customer's leg by the queue's policy), JNS_CB_RULE (the
+    skills penalty rule of the Asterisk queue joined, '' = none); facts come
     back as UserEvent JnsCallback (Kind: requested, dialling, connected, failed, left).
     """
     confirm = (f"{lay.root}/prompts/{snap['prompts'][CONFIRM_PROMPT][0]}/{CONFIRM_PROMPT}"
@@ -240,7 +241,9 @@ def dialplan(snap: dict, lay) -> list[str]:
     out += [
         "", "; a callback's placeholder: waits in the queue at the caller's place",
         "[jns-callback-place]",
-        "exten => s,1,Queue(${JNS_CB_QUEUE},,,,${JNS_CB_WAIT},,,,${JNS_CB_POS})",
+        # a skill-routed queue: the rule's first step as for its callers (render.py)
+        'exten => s,1,ExecIf($["${JNS_CB_RULE}" != ""]?Set(QUEUE_MAX_PENALTY=1))',
+        " same => n,Queue(${JNS_CB_QUEUE},,,,${JNS_CB_WAIT},,,${JNS_CB_RULE},${JNS_CB_POS})",
         f" same => n,{ev}left,Status: ${{QUEUESTATUS}})",
         ' same => n,ExecIf($["${QUEUESTATUS}" = "TIMEOUT"]?QueueLog(${JNS_CB_QUEUE},'
         "${JNS_CB_CALLID},NONE,INFO,CALLBACK|expired))",
@@ -401,8 +404,8 @@ class CallbackService(AmiWorker):
 
     def _place(self, cb: dict, now: float) -> None:
         """The placeholder into the queue at the caller's place."""
-        q = self.db.execute("SELECT callback_retries, callback_expiry_s FROM queues WHERE "
-                            "name = ?", [cb["queue"]]).fetchone()
+        q = self.db.execute("SELECT callback_retries, callback_expiry_s, skill_rule FROM queues "
+                            "WHERE name = ?", [cb["queue"]]).fetchone()
         dial = self._dial_string(cb["number"])
         if q is None or dial is None:
             self._end(cb, now, "failed", error="no such queue" if q is None else "no trunk",
@@ -411,7 +414,9 @@ class CallbackService(AmiWorker):
         wait = max(1, int((cb["due_at"] or cb["requested_at"]) + q[1] - now))
         uid = f"{UID_PREFIX}{uuid.uuid4().hex}"
         update(self.db, cb["id"], status="waiting", placeholder_uniqueid=uid)
-        variables = {"__JNS_CB": cb["id"], "__JNS_CB_QUEUE": cb["member_queue"] or cb["queue"],
+        member = cb["member_queue"] or cb["queue"]
+        variables = {"__JNS_CB": cb["id"], "__JNS_CB_QUEUE": member,
+                     "__JNS_CB_RULE": f"jns-{member}" if q[2].strip() else "",
                      "__JNS_CB_POS": cb["position"], "__JNS_CB_WAIT": wait,
                      "__JNS_CB_DIAL": dial, "__JNS_CB_RETRIES": q[0],
                      "__JNS_CB_CALLID": cb["caller_uniqueid"], "__JNS_CB_CID": cb["did"],
