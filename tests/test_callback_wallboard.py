@@ -50,16 +50,10 @@ def test_the_first_paint_shows_the_count_on_the_queue_tile(app, db, calld):
 def test_the_wallboard_count_changes_without_a_reload(app, db, calld, page, tmp_path):
     from playwright.sync_api import expect
 
-    from tests.test_webui_browser import running_panel
+    from tests.test_webui_browser import signed_in_panel
     users.create_user(db, "boss", ADMIN_PW, "supervisor")           # Polish: the default
-    env = {"JNS_DB": app.extensions["jns_db"].path,
-           "JNS_CALLD_URL": f"http://127.0.0.1:{calld.port}",
-           "JNS_CALLD_SECRET": app.config["LIVE_CLIENT"].secret}
-    with running_panel(env, tmp_path / "gunicorn.log") as url:
-        page.goto(url + "/login")
-        page.fill("#username", "boss")
-        page.fill("#password", ADMIN_PW)
-        page.click("button.primary")
+    with signed_in_panel(page, app, calld, tmp_path / "gunicorn.log", "boss",
+                         ADMIN_PW) as url:
         page.goto(url + "/supervisor/")
         tile = page.locator('#live [data-queue="support"]')
         expect(tile).to_contain_text("Oczekujące oddzwonienia")

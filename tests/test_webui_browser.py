@@ -77,6 +77,21 @@ def running_panel(env: dict, log_path: Path):
         yield proc.url
 
 
+@contextlib.contextmanager
+def signed_in_panel(page, app, calld, log_path: Path, username: str, password: str):
+    """The real panel (gunicorn) on the test app's database and the test's jns-calld, with
+    `username` signed in on `page`; yields the base URL."""
+    env = {"JNS_DB": app.extensions["jns_db"].path,
+           "JNS_CALLD_URL": f"http://127.0.0.1:{calld.port}",
+           "JNS_CALLD_SECRET": app.config["LIVE_CLIENT"].secret}
+    with running_panel(env, log_path) as url:
+        page.goto(url + "/login")
+        page.fill("#username", username)
+        page.fill("#password", password)
+        page.click("button.primary")
+        yield url
+
+
 @pytest.fixture
 def server(tmp_path, devbox):
     """Base URL of the real panel wired to the real Asterisk of `devbox` over AMI, exactly

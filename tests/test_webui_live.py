@@ -428,16 +428,10 @@ def test_wallboard_in_the_browser_follows_calld(app, db, calld, page, tmp_path):
     unavailable and shows no calls."""
     from playwright.sync_api import expect
 
-    from tests.test_webui_browser import running_panel
+    from tests.test_webui_browser import signed_in_panel
     users.create_user(db, "boss", ADMIN_PW, "supervisor", lang="en")
-    env = {"JNS_DB": app.extensions["jns_db"].path,
-           "JNS_CALLD_URL": f"http://127.0.0.1:{calld.port}",
-           "JNS_CALLD_SECRET": app.config["LIVE_CLIENT"].secret}
-    with running_panel(env, tmp_path / "gunicorn.log") as url:
-        page.goto(url + "/login")
-        page.fill("#username", "boss")
-        page.fill("#password", ADMIN_PW)
-        page.click("button.primary")
+    with signed_in_panel(page, app, calld, tmp_path / "gunicorn.log", "boss",
+                         ADMIN_PW) as url:
         page.goto(url + "/supervisor/")
         waiting = page.locator(f'#calls tr[data-call="{CALL_WAITING}"]')
         expect(waiting.locator(".caller")).to_have_text("48600100200")
@@ -534,16 +528,10 @@ def test_desk_of_an_agent_who_logs_in(app, db, calld):
 def test_desk_in_the_browser_shows_the_agents_own_calls(app, db, calld, page, tmp_path):
     from playwright.sync_api import expect
 
-    from tests.test_webui_browser import running_panel
+    from tests.test_webui_browser import signed_in_panel
     users.create_user(db, "anna", ADMIN_PW, "agent", lang="en", agent="101")
-    env = {"JNS_DB": app.extensions["jns_db"].path,
-           "JNS_CALLD_URL": f"http://127.0.0.1:{calld.port}",
-           "JNS_CALLD_SECRET": app.config["LIVE_CLIENT"].secret}
-    with running_panel(env, tmp_path / "gunicorn.log") as url:
-        page.goto(url + "/login")
-        page.fill("#username", "anna")
-        page.fill("#password", ADMIN_PW)
-        page.click("button.primary")
+    with signed_in_panel(page, app, calld, tmp_path / "gunicorn.log", "anna",
+                         ADMIN_PW) as url:
         page.goto(url + "/agent/")
         mine = page.locator(f'#my-calls [data-call="{CALL_TALKING}"]')
         expect(mine.locator(".caller")).to_have_text("48500999888")

@@ -130,18 +130,12 @@ def test_wallboard_shows_needed_beside_logged_in(app, db, calld, page, tmp_path)
     says 2 are logged in and 1 of them paused: the tile is red and says so."""
     from playwright.sync_api import expect
 
-    from tests.test_webui_browser import running_panel
+    from tests.test_webui_browser import signed_in_panel
     ingest(db, tmp_path, call_rows(int(time.time()) - 3400, 90, 37, 145))
     needed = staffing.agents_needed(90 * 150 / 3600, 150, 0.8, 20)
     users.create_user(db, "boss", ADMIN_PW, "supervisor")           # Polish: the default
-    env = {"JNS_DB": app.extensions["jns_db"].path,
-           "JNS_CALLD_URL": f"http://127.0.0.1:{calld.port}",
-           "JNS_CALLD_SECRET": app.config["LIVE_CLIENT"].secret}
-    with running_panel(env, tmp_path / "gunicorn.log") as url:
-        page.goto(url + "/login")
-        page.fill("#username", "boss")
-        page.fill("#password", ADMIN_PW)
-        page.click("button.primary")
+    with signed_in_panel(page, app, calld, tmp_path / "gunicorn.log", "boss",
+                         ADMIN_PW) as url:
         page.goto(url + "/supervisor/")
         expect(page.locator("#staffing-title")).to_contain_text("Obsada")
         tile = page.locator('#staffing [data-staffing="support"]')
