@@ -291,7 +291,7 @@ def overflowbox(devbox, sipp, agent_port):
     db = devbox.db
     spare_port = free_port()
     config.set_agent_contact(db, "102", f"sip:102@127.0.0.1:{spare_port}")
-    config.save_queue(db, "spare", "Spare", members=["102"], announce_position=0,
+    config.save_queue(db, "spare", "Spare", members={"102": 5}, announce_position=0,
                       announce_holdtime=0)
     config.save_queue(db, "busy", "Busy", members=["101"], max_wait=20, announce_position=0,
                       announce_holdtime=0, overflow=("queue", "spare"))
@@ -304,7 +304,8 @@ def overflowbox(devbox, sipp, agent_port):
 @pytest.mark.asterisk
 def test_too_many_callers_per_agent_overflow_before_joining(overflowbox, sipp):
     box = overflowbox
-    skills.set_queue_routing(box.db, "busy", overflow_per_agent=1)
+    # a skill-routed queue overflowing into one without a rule, whose agent has penalty 5
+    skills.set_queue_routing(box.db, "busy", rule="0: *", overflow_per_agent=1)
     applied(box)
     box.ami.action("QueuePause", Queue="busy", Interface="PJSIP/101", Paused="true")
     spare = sipp.agent(box.spare_port, talk_ms=1000, calls=1)
@@ -320,7 +321,9 @@ def test_too_many_callers_per_agent_overflow_before_joining(overflowbox, sipp):
     assert "overflow=agents" in userfield(box, spare_entry[0][1])
     full = [e for e in queue_log(box) if e[2] == "busy" and e[4] == "FULL"]
     assert [e[5] for e in full] == ["48600100002"]
-    spare.wait(timeout=30)
+    # the skill rule's penalty limit did not follow the caller into "spare"
+    assert spare.wait(timeout=30) == 0
+    assert [e[2] for e in queue_log(box) if e[4] == "CONNECT"] == ["spare"]
     # the reports count it as a caller the queue turned away as full
     reports = box.start_reports(interval=3600)
     try:

@@ -333,7 +333,11 @@ def _extensions_conf(snap: dict, lay: Layout) -> str:
                 f" same => n,Set(__JNS_MEMBER_QUEUE={name})",
                 *[f' same => n,ExecIf($["${{JNS_LANG}}" = "{v.lang}"]'
                   f"?Set(__JNS_MEMBER_QUEUE={v.name}))" for v in variants if v.lang],
-                *([" same => n,Set(QUEUE_MAX_PENALTY=1)"] if rule else []),
+                # the rule's first step; a queue without one lifts the limit (a call that
+                # overflowed from a skill-routed queue must reach every member here: manual
+                # penalties are 0-100)
+                (" same => n,Set(QUEUE_MAX_PENALTY=1)" if rule else
+                 ' same => n,ExecIf($["${QUEUE_MAX_PENALTY}" != ""]?Set(QUEUE_MAX_PENALTY=100))'),
                 " same => n,Set(QUEUESTATUS=)",   # from a queue this call overflowed from
                 " same => n,Set(CDR(userfield)=${CDR(userfield)}&ivr=${JNS_IVR_PATH})",
                 # for the reports (appliance.reports.ingest): the number dialled, the IVR path
