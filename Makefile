@@ -83,6 +83,7 @@ bench: deps venv rootfs image
 	$(PY) -m bench.update
 	$(PY) -m bench.crm
 	$(PY) -m bench.auto
+	$(PY) -m bench.routing
 
 clean:
 	rm -rf build/bench build/screens var $(VENV)
