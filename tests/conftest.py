@@ -56,7 +56,7 @@ class Sipp:
              "-timeout", "120s", "-trace_err"],
             cwd=self.dir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.procs.append(proc)
-        return proc
+        return _listening(proc, port)
 
     def call(self, sip_port: int, did: str, digit: str, *, caller: str = "48600100200",
              dtmf_delay_ms: int = 1500, timeout_s: int = 60) -> subprocess.CompletedProcess:
@@ -138,7 +138,7 @@ class Sipp:
              "-mp", str(free_port()), "-m", "1", "-nostdin", "-timeout", "120s", "-trace_err"],
             cwd=self.dir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.procs.append(proc)
-        return proc
+        return _listening(proc, port)
 
     def phone_call(self, sip_port: int, ext: str, secret: str, number: str, *,
                    talk_ms: int) -> subprocess.CompletedProcess:
@@ -156,6 +156,27 @@ class Sipp:
             if proc.poll() is None:
                 proc.kill()
             proc.wait(timeout=5)
+
+
+def _listening(proc: subprocess.Popen, port: int) -> subprocess.Popen:
+    """A SIPp phone listening before anyone calls it: a loaded machine starts SIPp slowly,
+    and a phone that is not there yet looks to a queue like an agent who did not answer."""
+    deadline = time.monotonic() + 10
+    while not _udp_bound(port) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return proc
+
+
+def _udp_bound(port: int) -> bool:
+    """A UDP socket is bound to `port` (read from /proc: probing by binding could race)."""
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        if any(int(line.split()[1].rsplit(":", 1)[1], 16) == port for line in lines):
+            return True
+    return False
 
 
 @pytest.fixture
