@@ -53,7 +53,7 @@ run-host: deps venv vendor rootfs
 # Three groups: the tests without Asterisk (Python, Chromium) run alongside the real-call
 # tests (Asterisk + SIPp; one pytest each, on two cores), then the qemu boots run alone (under
 # load they time out).  Not xdist: workers mixing call tests race for ports and SIPp timing.
-# Measured on 2 cores: 9 min and 13 min side by side instead of 22 min in a row.
+# Measured on 2 cores: 9 min and 21 min side by side instead of 30 min in a row.
 test: deps venv vendor rootfs image
 	@mkdir -p build
 	@$(PY) -m pytest -q -p no:cacheprovider -m "not asterisk and not image" \
