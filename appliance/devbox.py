@@ -7,6 +7,7 @@ box's: database -> render Asterisk config -> FastAGI server -> Asterisk -> AMI.
 from __future__ import annotations
 
 import argparse
+import collections
 import logging
 import os
 import random
@@ -26,14 +27,24 @@ from .telephony.chroot import CHROOT_ROOT, ChrootAsterisk, default_rootfs
 log = logging.getLogger(__name__)
 
 
+_HANDED_OUT: collections.deque[int] = collections.deque(maxlen=1000)
+
+
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    """A port free on 127.0.0.1 for both TCP and UDP (SIP uses UDP, AMI/AGI TCP)."""
+    """A port free on 127.0.0.1 for both TCP and UDP (SIP uses UDP, AMI/AGI TCP).
+
+    Not near one handed out recently: the port is only bound later by whoever asked, and
+    SIPp's media port takes the next three too (RTCP, video), so twenty SIPp started at
+    once must not be given neighbouring ports."""
     for _ in range(100):
         port = random.randint(20000, 59000)
+        if any(abs(port - other) <= 4 for other in _HANDED_OUT):
+            continue
         try:
             for k in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
                 with socket.socket(socket.AF_INET, k) as s:
                     s.bind(("127.0.0.1", port))
+            _HANDED_OUT.append(port)
             return port
         except OSError:
             continue
