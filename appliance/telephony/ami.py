@@ -340,6 +340,20 @@ class AMIClient:
                 log.exception("AMI event handler for %s failed", name)
 
 
+def start_worker(layout, name: str, make: Callable[["AMIClient"], "AmiWorker"],
+                 what: str) -> "AmiWorker | None":
+    """One of jns-calld's workers (dialer, conference caller, callbacks) with an AMI session
+    of its own named `name`; if it cannot start, the rest goes on without it (logged:
+    `what` says what is then not done)."""
+    try:
+        ami = AMIClient("127.0.0.1", layout.ami_port, layout.ami_user, layout.ami_secret,
+                        name=name).start()
+        return make(ami).start()
+    except Exception:
+        log.exception("%s could not start", what)
+        return None
+
+
 class AmiWorker:
     """A thread over one database and an AMI session of its own, for a service that places
     calls and follows them (the campaign dialer, the conference caller; jns-calld runs both).

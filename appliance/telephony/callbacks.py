@@ -32,7 +32,7 @@ from typing import Callable
 
 from ..campaigns.dialer import dial_number
 from ..store.db import StoreError, transaction
-from .ami import AmiWorker
+from .ami import AmiWorker, start_worker
 from .skills import base_queue, member_queue
 from .live import extension_of
 
@@ -504,12 +504,6 @@ class CallbackService(AmiWorker):
 
 def start_in_calld(db_path, layout) -> CallbackService | None:
     """The service inside jns-calld with an AMI session of its own (as the conference
-    caller); if it cannot start, the rest goes on without callbacks (logged)."""
-    from .ami import AMIClient
-    try:
-        ami = AMIClient("127.0.0.1", layout.ami_port, layout.ami_user, layout.ami_secret,
-                        name="callbacks").start()
-        return CallbackService(db_path, ami).start()
-    except Exception:
-        log.exception("the callback service could not start; callbacks are not placed")
-        return None
+    caller)."""
+    return start_worker(layout, "callbacks", lambda ami: CallbackService(db_path, ami),
+                        "the callback service (callbacks are not placed)")

@@ -27,7 +27,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .ami import AMIClient, AMIError
+from .ami import AMIClient, AMIError, start_worker
 from .live import LiveState, endpoint_of, extension_of
 
 log = logging.getLogger(__name__)
@@ -624,29 +624,18 @@ def run_box(db_path: Path, layout, queue_log: Path) -> None:
 
 
 def _start_dialer(db_path: Path, layout):
-    """The campaign dialer, in this service with an AMI session of its own; if it cannot
-    start, the live picture goes on without it (logged)."""
-    try:
-        from ..campaigns.dialer import Dialer
-        ami = AMIClient("127.0.0.1", layout.ami_port, layout.ami_user, layout.ami_secret,
-                        name="dialer").start()
-        return Dialer(db_path, ami, asterisk_root=layout.root).start()
-    except Exception:
-        log.exception("the campaign dialer could not start; campaigns are not dialed")
-        return None
+    """The campaign dialer, in this service with an AMI session of its own."""
+    from ..campaigns.dialer import Dialer
+    return start_worker(layout, "dialer",
+                        lambda ami: Dialer(db_path, ami, asterisk_root=layout.root),
+                        "the campaign dialer (campaigns are not dialled)")
 
 
 def _start_conference_caller(db_path: Path, layout):
-    """The caller of scheduled conferences and group calls (CONF-3, AUTO-2), with an AMI
-    session of its own like the dialer; if it cannot start, the rest goes on (logged)."""
-    try:
-        from .conference_calls import ConferenceCaller
-        ami = AMIClient("127.0.0.1", layout.ami_port, layout.ami_user, layout.ami_secret,
-                        name="conference-caller").start()
-        return ConferenceCaller(db_path, ami).start()
-    except Exception:
-        log.exception("the conference caller could not start; scheduled conferences are not dialled")
-        return None
+    """The caller of scheduled conferences and group calls (CONF-3, AUTO-2)."""
+    from .conference_calls import ConferenceCaller
+    return start_worker(layout, "conference-caller", lambda ami: ConferenceCaller(db_path, ami),
+                        "the conference caller (scheduled conferences are not dialled)")
 
 
 RESYNC_EVENTS = ("FullyBooted", "Reload")   # Asterisk (re)loaded: queues and members may differ
