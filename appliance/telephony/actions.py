@@ -337,6 +337,8 @@ class Actions:
             if (e.get("Event") == "QueueMember" and e.get("Membership") == "dynamic"
                     and iface.startswith("PJSIP/")):
                 have[(iface.split("/", 1)[1], e["Queue"])] = e
+        # (extension, queue) -> one of its memberships there: logged in to the queue at all
+        logged_in = {(ext, skills.base_queue(name)): e for (ext, name), e in have.items()}
         for q in snap["queues"]:
             if not (q.get("skill_rule") or "").strip():
                 continue
@@ -350,8 +352,7 @@ class Actions:
                             live.audit(db, "system", "skill_penalty",
                                        target=f"{ext} in {aq.name}: {penalty}")
                         continue
-                    logged = next((e for (x, name), e in have.items()
-                                   if x == ext and skills.base_queue(name) == q["name"]), None)
+                    logged = logged_in.get((ext, q["name"]))
                     if logged is None:
                         continue        # not logged in to this queue at the desk
                     try:
